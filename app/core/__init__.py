@@ -1,0 +1,35 @@
+"""jwtlens's domain core: decode, verify and sign over joserfc. No web framework here."""
+
+from .algorithms import ALGORITHMS, SUPPORTED
+from .claims import ClaimCheck, ClaimInfo, Policy
+from .errors import InputError, Problem
+from .findings import Finding
+from .keys import SECRET_ENCODINGS, KeyInput, ParsedKey, parse_key
+from .sign import SignResult, sign
+from .tokens import DecodedToken, decode_token
+from .verify import DecodeResult, SignatureCheck, Verdict, VerifyResult, decode, verify
+
+__all__ = [
+    "ALGORITHMS",
+    "SECRET_ENCODINGS",
+    "SUPPORTED",
+    "ClaimCheck",
+    "ClaimInfo",
+    "DecodeResult",
+    "DecodedToken",
+    "Finding",
+    "InputError",
+    "KeyInput",
+    "ParsedKey",
+    "Policy",
+    "Problem",
+    "SignResult",
+    "SignatureCheck",
+    "Verdict",
+    "VerifyResult",
+    "decode",
+    "decode_token",
+    "parse_key",
+    "sign",
+    "verify",
+]

@@ -1,0 +1,72 @@
+"""Strict base64url (RFC 7515 §2, no padding) that notices non-canonical input."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+
+from .errors import InputError
+
+__all__ = ["Segment", "b64url_encode", "decode_segment"]
+
+_URLSAFE = re.compile(r"[A-Za-z0-9_-]*")
+_LENIENT = re.compile(r"[A-Za-z0-9_\-+/]*=*")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One dot-separated part of a compact token, decoded."""
+
+    text: str
+    raw: bytes
+    canonical: bool
+    #: why the text is not the canonical base64url of ``raw`` (None when it is)
+    noncanonical_reason: str | None = None
+
+
+def b64url_encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def decode_segment(text: str, name: str) -> Segment:
+    """Decode one segment; accept padding and '+' '/' but mark them non-canonical.
+
+    Anything else (other characters, an impossible length) is an InputError
+    naming the segment and the position of the first bad character.
+    """
+    if _URLSAFE.fullmatch(text) is None:
+        if _LENIENT.fullmatch(text) is None:
+            pos = next(i for i, ch in enumerate(text) if not (ch.isascii() and (ch.isalnum() or ch in "-_+/=")))
+            if "=" in text[:pos] or pos == len(text):
+                raise InputError("bad_base64url", f"The {name} is not base64url: '=' padding in the middle", name)
+            raise InputError(
+                "bad_base64url",
+                f"The {name} is not base64url: character {pos + 1} is not allowed (only A-Z, a-z, 0-9, '-' and '_')",
+                name,
+            )
+        if "=" in text.rstrip("="):
+            raise InputError("bad_base64url", f"The {name} is not base64url: '=' padding in the middle", name)
+    core = text.rstrip("=")
+    if len(core) % 4 == 1:
+        raise InputError(
+            "bad_base64url",
+            f"The {name} is not base64url: its length ({len(core)} characters) cannot encode whole bytes",
+            name,
+        )
+    normal = core.replace("+", "-").replace("/", "_")
+    try:
+        raw = base64.urlsafe_b64decode(normal + "=" * (-len(normal) % 4))
+    except (binascii.Error, ValueError):
+        raise InputError("bad_base64url", f"The {name} is not valid base64url", name) from None
+    canonical_text = b64url_encode(raw)
+    if canonical_text == text:
+        return Segment(text, raw, True)
+    if text.endswith("="):
+        reason = "it carries '=' padding, which base64url in JWS forbids"
+    elif core != normal:
+        reason = "it uses '+' or '/' from standard base64 instead of '-' and '_'"
+    else:
+        reason = "its last character carries extra bits: another spelling of the same bytes"
+    return Segment(text, raw, False, reason)

@@ -1,0 +1,33 @@
+"""The one error type the core raises for input it cannot work with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["InputError", "Problem"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What is wrong with an input, in words a user can act on.
+
+    ``code`` is short and stable (for scripts); ``message`` never quotes the
+    token's or key's bytes; ``segment`` names where: ``header``, ``payload``,
+    ``signature``, ``token``, ``key``, ``secret_encoding``...
+    """
+
+    code: str
+    message: str
+    segment: str | None = None
+    too_large: bool = False
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {"code": self.code, "message": self.message, "segment": self.segment}
+
+
+class InputError(Exception):
+    """Raised by the core when an input is malformed; carries a Problem."""
+
+    def __init__(self, code: str, message: str, segment: str | None = None, *, too_large: bool = False):
+        self.problem = Problem(code, message, segment, too_large)
+        super().__init__(message)

@@ -1,0 +1,220 @@
+"""Findings: what is risky about a token or key, in plain words, with what to do."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from .algorithms import spec_for
+from .keys import KeyInput
+from .tokens import DecodedToken
+
+__all__ = ["Finding", "Severity", "key_findings", "sort_findings", "token_findings"]
+
+Severity = Literal["danger", "warning", "info"]
+_ORDER = {"danger": 0, "warning": 1, "info": 2}
+_EMBEDDED_KEYS = {
+    "jwk": "carries its own public key (jwk)",
+    "x5c": "carries its own certificate chain (x5c)",
+    "jku": "points at a key set URL (jku)",
+    "x5u": "points at a certificate URL (x5u)",
+}
+_SUSPICIOUS_KID = re.compile(r"\.\.|[/\\'\";|&$`<>\x00-\x1f]|--|\bOR\b|\bUNION\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: Severity
+    message: str
+    hint: str = ""
+    segment: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "hint": self.hint,
+            "segment": self.segment,
+        }
+
+
+def sort_findings(findings: list[Finding]) -> tuple[Finding, ...]:
+    unique = list(dict.fromkeys(findings))
+    return tuple(sorted(unique, key=lambda f: _ORDER[f.severity]))
+
+
+def token_findings(token: DecodedToken) -> list[Finding]:
+    found: list[Finding] = []
+    header = token.header
+    alg = header.get("alg")
+    if "alg" not in header:
+        found.append(
+            Finding("alg_missing", "danger", "The header has no alg", "A JWS must name its algorithm", "header")
+        )
+    elif not isinstance(alg, str):
+        found.append(Finding("alg_invalid", "danger", "The header's alg is not a string", "", "header"))
+    elif alg.lower() == "none":
+        found.append(
+            Finding(
+                "alg_none",
+                "danger",
+                f"alg is '{alg}': the token is unsigned and anyone can forge it",
+                "Servers must reject unsigned tokens; never allow 'none' in the algorithm list",
+                "header",
+            )
+        )
+    elif not token.signature:
+        found.append(
+            Finding(
+                "signature_empty",
+                "danger",
+                f"alg is {alg} but the signature is empty (stripped signature)",
+                "A verifier must reject it; a library that accepts it is vulnerable",
+                "signature",
+            )
+        )
+    for name, what in _EMBEDDED_KEYS.items():
+        if name in header:
+            found.append(
+                Finding(
+                    f"embedded_{name}",
+                    "warning",
+                    f"The header {what}; jwtlens never trusts or fetches it",
+                    "A verifier must take keys from its own configuration, never from the token",
+                    "header",
+                )
+            )
+    kid = header.get("kid")
+    if isinstance(kid, str) and _SUSPICIOUS_KID.search(kid):
+        found.append(
+            Finding(
+                "kid_suspicious",
+                "warning",
+                "The kid holds path, quote, SQL or shell characters",
+                "If a server uses kid in a file path, query or command, this is an injection attempt",
+                "header",
+            )
+        )
+    for where, dup in token.duplicates:
+        found.append(
+            Finding(
+                "duplicate_key",
+                "danger",
+                f"The {where} has '{dup.key}' {len(dup.values)} times ({' then '.join(dup.values)}); "
+                "parsers disagree on which one wins",
+                "Reject tokens with duplicate names (RFC 7515 §5.2 allows refusing them)",
+                where,
+            )
+        )
+    for where, spelling in token.nonfinite:
+        found.append(
+            Finding(
+                "nonfinite_number",
+                "warning",
+                f"The {where} holds {spelling}, which is not a JSON number",
+                "Strict JSON parsers reject it; lenient ones turn it into NaN or infinity",
+                where,
+            )
+        )
+    for where in token.replaced_surrogates:
+        found.append(
+            Finding(
+                "lone_surrogate",
+                "warning",
+                f"The {where} holds a lone UTF-16 surrogate escape, shown here as \ufffd",
+                "It is not valid Unicode; parsers treat it differently",
+                where,
+            )
+        )
+    for segment, name in zip(token.segments, ("header", "payload", "signature"), strict=True):
+        if not segment.canonical:
+            found.append(
+                Finding(
+                    "noncanonical_base64",
+                    "danger",
+                    f"The {name} is not canonical base64url: {segment.noncanonical_reason}",
+                    "A strict verifier rejects it; jwtlens never reports it verified",
+                    name,
+                )
+            )
+    if not token.b64:
+        crit = header.get("crit")
+        found.append(
+            Finding(
+                "b64_false",
+                "info" if isinstance(crit, list) and "b64" in crit else "danger",
+                "Unencoded payload (RFC 7797, b64: false)"
+                + (
+                    ""
+                    if isinstance(crit, list) and "b64" in crit
+                    else " without 'b64' in crit, which RFC 7797 requires"
+                ),
+                "Most JWT libraries do not support it",
+                "payload",
+            )
+        )
+    if token.payload is None:
+        if token.payload_json_kind:
+            message = f"The payload is JSON but {token.payload_json_kind}, not a claims object"
+        elif not token.payload_is_utf8:
+            message = "The payload is binary, not text"
+        elif not token.payload_bytes:
+            message = "The payload is empty (detached content?)"
+        else:
+            message = "The payload is not JSON, so it holds no claims"
+        found.append(Finding("payload_not_claims", "info", message, "", "payload"))
+    elif "exp" not in token.payload:
+        found.append(
+            Finding(
+                "exp_missing",
+                "warning",
+                "No exp: the token never expires",
+                "Give tokens a short lifetime so a stolen one stops working",
+                "payload",
+            )
+        )
+    if token.stripped:
+        found.append(Finding("input_stripped", "info", f"Removed {token.stripped} before decoding", "", "token"))
+    return found
+
+
+def key_findings(key_input: KeyInput, alg: str | None, purpose: Literal["verify", "sign"]) -> list[Finding]:
+    found: list[Finding] = []
+    spec = spec_for(alg) if alg else None
+    for parsed in key_input.keys:
+        if parsed.kty == "oct" and spec is not None and spec.hash_bytes:
+            size = parsed.size_bits // 8
+            if size < spec.hash_bytes:
+                found.append(
+                    Finding(
+                        "secret_too_short",
+                        "warning",
+                        f"The secret is {size} bytes; {alg} needs at least {spec.hash_bytes} (RFC 7518 §3.2)",
+                        "Use a random secret as long as the hash output",
+                        "key",
+                    )
+                )
+        if parsed.kty == "RSA" and parsed.size_bits and parsed.size_bits < 2048:
+            found.append(
+                Finding(
+                    "rsa_key_small",
+                    "warning",
+                    f"The RSA key is {parsed.size_bits} bits; 2048 is the minimum (NIST SP 800-131A)",
+                    "Generate a 2048-bit or larger key",
+                    "key",
+                )
+            )
+        if purpose == "verify" and parsed.private and parsed.kty != "oct":
+            found.append(
+                Finding(
+                    "private_key_for_verify",
+                    "info",
+                    "A private key was pasted to verify; only its public half is needed and used",
+                    "Share and paste public keys for verification",
+                    "key",
+                )
+            )
+    return found

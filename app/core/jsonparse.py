@@ -1,0 +1,140 @@
+"""JSON parsing that keeps what a lenient parser would hide.
+
+Python's ``json`` lets duplicate keys silently overwrite (last wins), accepts
+``NaN``/``Infinity`` and turns ``1e400`` into ``inf``, recurses once per
+nesting level, and lets lone surrogates through. Each of these is noted here
+so the findings engine can explain it, and deep nesting is refused up front.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import InputError
+
+__all__ = ["MAX_DEPTH", "Duplicate", "ParsedJSON", "json_safe", "parse_json"]
+
+MAX_DEPTH = 64
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_SHOWN = 120
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """A key that appears more than once in one JSON object."""
+
+    key: str
+    values: tuple[str, ...]  # each value as compact JSON, shortened for display
+    top_level: bool
+
+
+@dataclass(frozen=True)
+class ParsedJSON:
+    value: Any
+    duplicates: tuple[Duplicate, ...] = ()
+    #: spellings of non-finite numbers met (NaN, Infinity, 1e400...)
+    nonfinite: tuple[str, ...] = ()
+    replaced_surrogates: bool = False
+
+
+def _shorten(value: Any) -> str:
+    try:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=True)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
+
+
+def _depth(text: str) -> int:
+    stripped = _STRING.sub('""', text)
+    depth = deepest = 0
+    for match in re.finditer(r"[\[\]{}]", stripped):
+        if match.group() in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def _fix_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_fix_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_fix_surrogates(k): _fix_surrogates(v) for k, v in value.items()}
+    return value
+
+
+def parse_json(text: str, where: str, *, max_depth: int = MAX_DEPTH) -> ParsedJSON:
+    """Parse ``text``; raise InputError naming ``where`` and the position on failure."""
+    # Counting brackets is cheap; only texts that could be too deep are scanned.
+    if text.count("[") + text.count("{") > max_depth and _depth(text) > max_depth:
+        raise InputError(
+            "json_too_deep",
+            f"The {where} nests JSON deeper than {max_depth} levels; jwtlens refuses it",
+            where,
+        )
+    # (hook call number, key, values); the top-level object's hook is the last call.
+    found: list[tuple[int, str, tuple[str, ...]]] = []
+    calls = 0
+    nonfinite: list[str] = []
+
+    def pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal calls
+        calls += 1
+        result = dict(pairs)
+        if len(result) != len(pairs):
+            seen: dict[str, list[str]] = {}
+            for key, value in pairs:
+                seen.setdefault(key, []).append(_shorten(value))
+            found.extend((calls, k, tuple(v)) for k, v in seen.items() if len(v) > 1)
+        return result
+
+    def on_constant(name: str) -> float:
+        nonfinite.append(name)
+        return float(name)
+
+    def on_float(spelling: str) -> float:
+        number = float(spelling)
+        if not math.isfinite(number):
+            nonfinite.append(spelling)
+        return number
+
+    try:
+        value = json.loads(text, object_pairs_hook=pairs_hook, parse_constant=on_constant, parse_float=on_float)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            "bad_json",
+            f"The {where} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
+            where,
+        ) from None
+    except RecursionError:  # pragma: no cover - the depth check above refuses these first
+        raise InputError("json_too_deep", f"The {where} nests JSON too deeply", where) from None
+
+    top_call = calls if isinstance(value, dict) else -1
+    duplicates = tuple(Duplicate(key, values, call == top_call) for call, key, values in found)
+    replaced = False
+    if _SURROGATE_ESCAPE.search(text):
+        fixed = _fix_surrogates(value)
+        replaced = fixed != value
+        value = fixed
+    return ParsedJSON(value, duplicates, tuple(nonfinite), replaced)
+
+
+def json_safe(value: Any) -> Any:
+    """Return ``value`` with non-finite floats spelled as strings, so it can be sent as JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, list):
+        return [json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    return value

@@ -1,0 +1,117 @@
+"""Signing (re-signing) a token with the user's key."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from joserfc.errors import JoseError
+
+from .algorithms import SUPPORTED, implementation, spec_for, suggest
+from .b64 import b64url_encode
+from .errors import InputError
+from .findings import Finding, key_findings, sort_findings
+from .keys import DEFAULT_MAX_KEY, KeyInput, ParsedKey, parse_key
+from .verify import _mismatch
+
+__all__ = ["SignResult", "compact_json", "encode_unsigned", "sign"]
+
+
+@dataclass(frozen=True)
+class SignResult:
+    token: str
+    alg: str
+    key: ParsedKey | None
+    key_input: KeyInput | None
+    findings: tuple[Finding, ...]
+
+
+def compact_json(value: Any) -> str:
+    try:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        raise InputError("bad_json", "NaN and Infinity cannot be written as JSON", "payload") from None
+
+
+def _payload_bytes(payload: dict[str, Any] | str, b64: bool) -> bytes:
+    text = compact_json(payload) if isinstance(payload, dict) else payload
+    data = text.encode("utf-8", "surrogatepass")
+    if not b64 and b"." in data:
+        raise InputError("payload_dot", "With b64: false the payload cannot contain '.' in compact form", "payload")
+    return data
+
+
+def encode_unsigned(header: dict[str, Any], payload: dict[str, Any] | str, signature: str = "") -> str:
+    """Header and payload re-encoded, with ``signature`` (base64url) kept as it is: never a valid token."""
+    b64 = header.get("b64") is not False
+    data = _payload_bytes(payload, b64)
+    payload_seg = b64url_encode(data) if b64 else data.decode("utf-8", "surrogatepass")
+    return f"{b64url_encode(compact_json(header).encode())}.{payload_seg}.{signature}"
+
+
+def _pick(key_input: KeyInput, header: dict[str, Any]) -> ParsedKey:
+    if len(key_input.keys) == 1:
+        return key_input.keys[0]
+    kid = header.get("kid")
+    matches = [k for k in key_input.keys if kid is not None and k.kid == kid]
+    if len(matches) == 1:
+        return matches[0]
+    raise InputError(
+        "key_ambiguous",
+        "The JWKS holds several keys; set the header's kid to the one to sign with",
+        "key",
+    )
+
+
+def sign(
+    header: dict[str, Any],
+    payload: dict[str, Any] | str,
+    key_text: str | None,
+    *,
+    secret_encoding: str = "utf8",
+    allow_none: bool = False,
+    max_key: int = DEFAULT_MAX_KEY,
+) -> SignResult:
+    """Sign; raise InputError when it cannot be done, saying why."""
+    alg = header.get("alg")
+    if not isinstance(alg, str) or not alg:
+        raise InputError("alg_missing", "The header needs an alg to sign with", "header")
+    if alg.lower() == "none":
+        if not allow_none:
+            raise InputError(
+                "alg_none_refused",
+                "Signing with alg 'none' makes an unsigned token; tick 'allow unsigned (none)' to do it on purpose",
+                "header",
+            )
+        return SignResult(encode_unsigned(header, payload), alg, None, None, ())
+    if alg not in SUPPORTED:
+        hint = suggest(alg)
+        extra = f"; did you mean {hint}?" if hint else ""
+        raise InputError("alg_unsupported", f"Cannot sign with unknown algorithm '{alg[:32]}'{extra}", "header")
+    if key_text is None or not key_text:
+        raise InputError("key_missing", "Signing needs a key: a secret, a private PEM key or a private JWK", "key")
+    key_input = parse_key(key_text, secret_encoding, max_size=max_key)
+    parsed = _pick(key_input, header)
+    spec = spec_for(alg)
+    assert spec is not None
+    reason = _mismatch(spec, parsed)
+    if reason is not None:
+        raise InputError("key_mismatch", f"Cannot sign: {reason}", "key")
+    if not parsed.private:
+        raise InputError(
+            "key_not_private",
+            f"This is a public key ({parsed.description}); signing needs the private key",
+            "key",
+        )
+    b64 = header.get("b64") is not False
+    data = _payload_bytes(payload, b64)
+    header_seg = b64url_encode(compact_json(header).encode())
+    payload_seg = b64url_encode(data) if b64 else data.decode("utf-8", "surrogatepass")
+    signing_input = f"{header_seg}.{payload_seg}".encode()
+    try:
+        signature = implementation(alg).sign(signing_input, parsed.key)
+    except (JoseError, ValueError, TypeError) as exc:  # pragma: no cover - the checks above should prevent it
+        raise InputError("sign_failed", f"Signing failed: {type(exc).__name__}", "key") from None
+    token = f"{header_seg}.{payload_seg}.{b64url_encode(signature)}"
+    return SignResult(token, alg, parsed, key_input, sort_findings(key_findings(key_input, alg, "sign")))

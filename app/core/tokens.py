@@ -1,0 +1,164 @@
+"""Decoding a compact JWS without a key: structure, header, payload, signature."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .b64 import Segment, decode_segment
+from .errors import InputError
+from .jsonparse import Duplicate, parse_json
+
+__all__ = ["DEFAULT_MAX_TOKEN", "DecodedToken", "decode_token", "normalize_token"]
+
+DEFAULT_MAX_TOKEN = 256 * 1024
+_BEARER = re.compile(r"\A(?:authorization\s*:\s*)?bearer\s+", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class DecodedToken:
+    """A compact JWS taken apart; nothing here has been verified."""
+
+    text: str
+    header: dict[str, Any]
+    header_text: str
+    #: the claims object, or None when the payload is not a JSON object
+    payload: dict[str, Any] | None
+    payload_text: str
+    payload_bytes: bytes
+    signature: bytes
+    segments: tuple[Segment, Segment, Segment]
+    #: RFC 7797 unencoded payload (``"b64": false``)
+    b64: bool = True
+    #: what was stripped from the input before decoding, e.g. "Bearer prefix"
+    stripped: str | None = None
+    duplicates: tuple[tuple[str, Duplicate], ...] = ()
+    nonfinite: tuple[tuple[str, str], ...] = ()
+    payload_is_utf8: bool = True
+    payload_json_kind: str | None = None  # "array", "string"... when JSON but not an object
+    replaced_surrogates: tuple[str, ...] = field(default=())
+
+    @property
+    def signing_input(self) -> bytes:
+        header_seg, payload_seg, _ = self.segments
+        return f"{header_seg.text}.{payload_seg.text}".encode()
+
+    @property
+    def alg(self) -> str | None:
+        alg = self.header.get("alg")
+        return alg if isinstance(alg, str) else None
+
+
+def normalize_token(text: str) -> tuple[str, str | None]:
+    """Strip surrounding whitespace and a ``Bearer`` prefix; say what was stripped."""
+    stripped = text.strip()
+    match = _BEARER.match(stripped)
+    if match:
+        return stripped[match.end() :].strip(), "the 'Bearer' prefix"
+    return stripped, None
+
+
+def _json_kind(value: Any) -> str:
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(
+        type(value), "null" if value is None else "a number"
+    )
+
+
+def _text(raw: bytes, where: str) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            "not_utf8", f"The {where} is not UTF-8 text (byte {exc.start + 1} is invalid)", where
+        ) from None
+
+
+def decode_token(text: str, *, max_size: int = DEFAULT_MAX_TOKEN) -> DecodedToken:
+    """Take a compact JWS apart, or raise InputError saying what is wrong and where."""
+    if len(text) > max_size:
+        raise InputError(
+            "token_too_large",
+            f"The token is {len(text):,} characters; the limit is {max_size:,}",
+            "token",
+            too_large=True,
+        )
+    token, stripped = normalize_token(text)
+    if not token:
+        raise InputError(
+            "token_empty", "No token given: paste a JWT (three base64url parts separated by dots)", "token"
+        )
+    parts = token.split(".")
+    if len(parts) == 5:
+        raise InputError(
+            "token_is_jwe",
+            "This is an encrypted token (JWE, five segments); decoding needs a key and is not supported here yet",
+            "token",
+        )
+    if len(parts) != 3:
+        raise InputError(
+            "token_segments",
+            f"A JWS has three segments separated by two dots; this token has {len(parts)} "
+            f"segment{'s' if len(parts) != 1 else ''} ({len(parts) - 1} dot{'s' if len(parts) != 2 else ''})",
+            "token",
+        )
+    header_part, payload_part, signature_part = parts
+    if not header_part:
+        raise InputError("header_empty", "The header segment is empty", "header")
+
+    header_seg = decode_segment(header_part, "header")
+    header_text = _text(header_seg.raw, "header")
+    parsed_header = parse_json(header_text, "header")
+    if not isinstance(parsed_header.value, dict):
+        raise InputError(
+            "header_not_object",
+            f"The header is JSON but not an object (it is {_json_kind(parsed_header.value)})",
+            "header",
+        )
+    header: dict[str, Any] = parsed_header.value
+    duplicates = [("header", d) for d in parsed_header.duplicates]
+    nonfinite = [("header", n) for n in parsed_header.nonfinite]
+    replaced = ["header"] if parsed_header.replaced_surrogates else []
+
+    b64 = header.get("b64") is not False
+    # RFC 7797: an unencoded payload travels as it is; only '.' would break the compact form.
+    payload_seg = decode_segment(payload_part, "payload") if b64 else Segment(payload_part, payload_part.encode(), True)
+    signature_seg = decode_segment(signature_part, "signature")
+
+    payload_bytes = payload_seg.raw
+    payload: dict[str, Any] | None = None
+    payload_kind: str | None = None
+    try:
+        payload_text = payload_bytes.decode("utf-8")
+        payload_is_utf8 = True
+    except UnicodeDecodeError:
+        payload_text = payload_bytes.decode("utf-8", "replace")
+        payload_is_utf8 = False
+    if payload_is_utf8 and payload_text.lstrip()[:1] in ("{", "["):
+        parsed_payload = parse_json(payload_text, "payload")
+        duplicates += [("payload", d) for d in parsed_payload.duplicates]
+        nonfinite += [("payload", n) for n in parsed_payload.nonfinite]
+        if parsed_payload.replaced_surrogates:
+            replaced.append("payload")
+        if isinstance(parsed_payload.value, dict):
+            payload = parsed_payload.value
+        else:
+            payload_kind = _json_kind(parsed_payload.value)
+
+    return DecodedToken(
+        text=token,
+        header=header,
+        header_text=header_text,
+        payload=payload,
+        payload_text=payload_text,
+        payload_bytes=payload_bytes,
+        signature=signature_seg.raw,
+        segments=(header_seg, payload_seg, signature_seg),
+        b64=b64,
+        stripped=stripped,
+        duplicates=tuple(duplicates),
+        nonfinite=tuple(nonfinite),
+        payload_is_utf8=payload_is_utf8,
+        payload_json_kind=payload_kind,
+        replaced_surrogates=tuple(replaced),
+    )

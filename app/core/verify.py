@@ -1,0 +1,314 @@
+"""Verifying a token: signature, claims, findings and a gateway's verdict, as one result."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Literal
+
+from joserfc.errors import (
+    InvalidKeyCurveError,
+    InvalidKeyTypeError,
+    JoseError,
+    UnsupportedKeyAlgorithmError,
+    UnsupportedKeyOperationError,
+    UnsupportedKeyUseError,
+)
+
+from .algorithms import SUPPORTED, AlgSpec, implementation, spec_for, suggest
+from .claims import ClaimCheck, ClaimInfo, Policy, check_claims, describe_claims
+from .findings import Finding, key_findings, sort_findings, token_findings
+from .keys import DEFAULT_MAX_KEY, KeyInput, ParsedKey, looks_like_key_material, parse_key
+from .tokens import DEFAULT_MAX_TOKEN, DecodedToken, decode_token
+
+__all__ = [
+    "UNDERSTOOD_CRIT",
+    "DecodeResult",
+    "KeyAttempt",
+    "KeyUsed",
+    "SignatureCheck",
+    "Verdict",
+    "VerifyResult",
+    "check_signature",
+    "decode",
+    "verify",
+]
+
+SignatureStatus = Literal["verified", "invalid", "unsigned", "no_key", "refused"]
+#: extension header names jwtlens processes, so they may appear in crit (RFC 7515 §4.1.11)
+UNDERSTOOD_CRIT = frozenset({"b64"})
+
+
+@dataclass(frozen=True)
+class KeyUsed:
+    kid: str | None
+    thumbprint: str
+    source: str
+    description: str
+
+
+@dataclass(frozen=True)
+class KeyAttempt:
+    """Why one key of the user's did or did not verify."""
+
+    index: int
+    kid: str | None
+    description: str
+    outcome: Literal["verified", "bad_signature", "skipped"]
+    reason: str
+
+
+@dataclass(frozen=True)
+class SignatureCheck:
+    valid: bool
+    status: SignatureStatus
+    alg: str | None
+    kid: str | None
+    message: str
+    key: KeyUsed | None = None
+    attempts: tuple[KeyAttempt, ...] = ()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What an API gateway would answer: 200, 401 (authentication) or 403 (authorization)."""
+
+    status: Literal[200, 401, 403]
+    reason: str
+
+
+@dataclass(frozen=True)
+class DecodeResult:
+    token: DecodedToken
+    claims: tuple[ClaimInfo, ...]
+    findings: tuple[Finding, ...]
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    token: DecodedToken
+    signature: SignatureCheck
+    claims: tuple[ClaimCheck, ...]
+    claim_infos: tuple[ClaimInfo, ...]
+    findings: tuple[Finding, ...]
+    verdict: Verdict
+    key_input: KeyInput | None = None
+
+    @property
+    def verified(self) -> bool:
+        return self.verdict.status == 200
+
+
+def decode(text: str, *, now: float | None = None, max_token: int = DEFAULT_MAX_TOKEN) -> DecodeResult:
+    token = decode_token(text, max_size=max_token)
+    moment = time.time() if now is None else now
+    return DecodeResult(token, describe_claims(token.payload, moment), sort_findings(token_findings(token)))
+
+
+def _fail(token: DecodedToken, status: SignatureStatus, message: str, **extra: object) -> SignatureCheck:
+    return SignatureCheck(False, status, token.alg, _kid(token), message, **extra)  # type: ignore[arg-type]
+
+
+def _kid(token: DecodedToken) -> str | None:
+    kid = token.header.get("kid")
+    return kid if isinstance(kid, str) else None
+
+
+def _structure_problem(token: DecodedToken, allowed: Collection[str]) -> SignatureCheck | None:
+    """Reasons to refuse the token before any key is touched."""
+    header = token.header
+    alg = header.get("alg")
+    if alg is None:
+        return _fail(token, "invalid", "The header has no alg, so there is no algorithm to verify with")
+    if not isinstance(alg, str):
+        return _fail(token, "invalid", "The header's alg is not a string")
+    if alg.lower() == "none":
+        return _fail(
+            token, "unsigned", f"Unsigned token (alg: {alg}): there is no signature to check, so it is never verified"
+        )
+    if alg not in SUPPORTED:
+        hint = suggest(alg)
+        extra = f"; algorithm names are case-sensitive: did you mean {hint}?" if hint else ""
+        return _fail(token, "invalid", f"Unsupported algorithm '{alg[:32]}'{extra}")
+    if alg not in allowed:
+        return _fail(token, "refused", f"{alg} is not in the allowed algorithms ({', '.join(allowed) or 'none'})")
+    if "crit" in header:
+        crit = header["crit"]
+        if not isinstance(crit, list) or not crit or not all(isinstance(c, str) for c in crit):
+            return _fail(token, "invalid", "crit must be a non-empty array of header names (RFC 7515 §4.1.11)")
+        unknown = [c for c in crit if c not in UNDERSTOOD_CRIT]
+        if unknown:
+            return _fail(
+                token,
+                "invalid",
+                f"crit lists {', '.join(repr(c[:32]) for c in unknown[:5])}, which jwtlens does not understand; "
+                "RFC 7515 requires rejecting the token",
+            )
+        missing = [c for c in crit if c not in header]
+        if missing:
+            return _fail(
+                token, "invalid", f"crit names {', '.join(repr(c) for c in missing[:5])}, absent from the header"
+            )
+    if not token.b64:
+        crit = header.get("crit")
+        if not (isinstance(crit, list) and "b64" in crit):
+            return _fail(token, "invalid", "b64: false must be listed in crit (RFC 7797 §6)")
+    for segment, name in zip(token.segments, ("header", "payload", "signature"), strict=True):
+        if not segment.canonical:
+            return _fail(token, "invalid", f"The {name} is not canonical base64url ({segment.noncanonical_reason})")
+    if not token.signature:
+        return _fail(token, "invalid", f"Invalid signature: the signature is empty, but alg is {alg}")
+    return None
+
+
+def _mismatch(spec: AlgSpec, parsed: ParsedKey) -> str | None:
+    """Why this key cannot verify this algorithm, or None if it can be tried."""
+    if parsed.kty != spec.kty:
+        need = {"oct": "an HMAC secret", "RSA": "an RSA key", "EC": "an EC key", "OKP": "an Ed25519 or Ed448 key"}
+        return f"{spec.name} needs {need[spec.kty]}; this is {parsed.description}"
+    if spec.curves and parsed.curve not in spec.curves:
+        return f"{spec.name} needs curve {' or '.join(spec.curves)}; this key is {parsed.curve}"
+    try:
+        implementation(spec.name).check_key(parsed.key)
+    except UnsupportedKeyUseError:
+        return f"the key's use is '{parsed.jwk_use}', not 'sig'"
+    except UnsupportedKeyAlgorithmError:
+        return f"the key is for alg '{parsed.jwk_alg}', not {spec.name}"
+    except (InvalidKeyTypeError, InvalidKeyCurveError, UnsupportedKeyOperationError, JoseError) as exc:
+        return exc.description or "the key does not fit the algorithm"
+    return None
+
+
+def _candidates(token: DecodedToken, key_input: KeyInput) -> tuple[list[ParsedKey], list[KeyAttempt]]:
+    kid = _kid(token)
+    if key_input.is_set and kid is not None:
+        chosen = [k for k in key_input.keys if k.kid == kid]
+        skipped = [
+            KeyAttempt(k.index, k.kid, k.description, "skipped", f"kid '{k.kid}' is not the token's '{kid}'")
+            for k in key_input.keys
+            if k.kid != kid
+        ]
+        return chosen, skipped
+    return list(key_input.keys), []
+
+
+def check_signature(token: DecodedToken, key_input: KeyInput | None, allowed: Collection[str]) -> SignatureCheck:
+    problem = _structure_problem(token, allowed)
+    if problem is not None:
+        return problem
+    alg = token.header["alg"]
+    spec = spec_for(alg)
+    assert spec is not None
+    if key_input is None:
+        return _fail(token, "no_key", "No key given: paste the secret or public key to check the signature")
+    if (spec.kty == "oct" and key_input.form in ("pem", "certificate", "ssh")) or (
+        spec.kty == "oct" and all(k.kty != "oct" for k in key_input.keys)
+    ):
+        return _fail(
+            token,
+            "refused",
+            f"Refused: {alg} is HMAC, but the key is {key_input.label}. Using public key material as an HMAC "
+            "secret is the RS→HS key-confusion attack; a safe verifier never does it",
+        )
+    chosen, attempts = _candidates(token, key_input)
+    if not chosen:
+        kids = ", ".join(repr(k.kid) for k in key_input.keys if k.kid) or "none"
+        return _fail(
+            token,
+            "invalid",
+            f"No key in the JWKS has kid '{_kid(token)}' (kids present: {kids})",
+            attempts=tuple(attempts),
+        )
+    implementation_ = implementation(alg)
+    signing_input = token.signing_input
+    for parsed in chosen:
+        reason = _mismatch(spec, parsed)
+        if reason is not None:
+            attempts.append(KeyAttempt(parsed.index, parsed.kid, parsed.description, "skipped", reason))
+            continue
+        try:
+            ok = implementation_.verify(signing_input, token.signature, parsed.key)
+        except (ValueError, TypeError, JoseError):
+            ok = False
+        if ok:
+            attempts.append(KeyAttempt(parsed.index, parsed.kid, parsed.description, "verified", "signature matches"))
+            used = KeyUsed(parsed.kid, parsed.thumbprint, key_input.label, parsed.description)
+            which = f" (kid '{parsed.kid}')" if key_input.is_set and parsed.kid else ""
+            return SignatureCheck(
+                True,
+                "verified",
+                alg,
+                _kid(token),
+                f"Signature verified with the {key_input.label}{which}: {parsed.description}",
+                used,
+                tuple(attempts),
+            )
+        attempts.append(
+            KeyAttempt(parsed.index, parsed.kid, parsed.description, "bad_signature", "signature does not match")
+        )
+    tried = [a for a in attempts if a.outcome == "bad_signature"]
+    if not tried:
+        reasons = "; ".join(dict.fromkeys(a.reason for a in attempts))
+        return _fail(token, "invalid", f"Invalid signature: no usable key: {reasons}", attempts=tuple(attempts))
+    what = "key" if len(tried) == 1 else f"{len(tried)} keys"
+    return _fail(
+        token,
+        "invalid",
+        f"Invalid signature: it does not match the {what} given "
+        "(the token was changed after signing, or signed with another key)",
+        attempts=tuple(attempts),
+    )
+
+
+def _verdict(signature: SignatureCheck, claims: tuple[ClaimCheck, ...]) -> Verdict:
+    if not signature.valid:
+        return Verdict(401, f"signature: {signature.message}")
+    for check in claims:
+        if check.status == "fail":
+            return Verdict(401, f"claim {check.name}: {check.message}")
+    return Verdict(200, "signature and every claim check passed")
+
+
+def verify(
+    text: str,
+    key_text: str | None,
+    *,
+    secret_encoding: str = "utf8",
+    algorithms: Collection[str] | None = None,
+    policy: Policy | None = None,
+    max_token: int = DEFAULT_MAX_TOKEN,
+    max_key: int = DEFAULT_MAX_KEY,
+) -> VerifyResult:
+    """Verify ``text`` with ``key_text``; InputError only for input that cannot be read at all."""
+    policy = policy or Policy()
+    token = decode_token(text, max_size=max_token)
+    now = time.time() if policy.now is None else policy.now
+    allowed = tuple(a for a in (algorithms or SUPPORTED) if a in SUPPORTED)
+    findings = token_findings(token)
+
+    key_input: KeyInput | None = None
+    if key_text is not None and (key_text.strip() or key_text):
+        key_input = parse_key(key_text, secret_encoding, max_size=max_key)
+        findings += key_findings(key_input, token.alg, "verify")
+    signature = check_signature(token, key_input, allowed)
+    if signature.status == "refused" and key_input is not None and looks_like_key_material(key_text or ""):
+        findings.append(
+            Finding(
+                "key_confusion",
+                "danger",
+                "Public key material was offered as an HMAC secret (RS→HS key confusion)",
+                "Pin the algorithm on the server; never let the token's alg choose how a key is used",
+                "key",
+            )
+        )
+    claims = check_claims(token.payload, policy, now)
+    return VerifyResult(
+        token=token,
+        signature=signature,
+        claims=claims,
+        claim_infos=describe_claims(token.payload, now),
+        findings=sort_findings(findings),
+        verdict=_verdict(signature, claims),
+        key_input=key_input,
+    )

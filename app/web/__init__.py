@@ -1,0 +1,1 @@
+"""HTTP layer: pages, htmx fragments and the JSON API, each a thin wrapper over app.core."""

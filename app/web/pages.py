@@ -1,0 +1,26 @@
+"""The page itself."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from app.core import ALGORITHMS
+
+from .deps import SettingsDep
+from .render import templates
+from .view import view_for_example
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/", response_class=HTMLResponse)
+def index(request: Request, settings: SettingsDep) -> HTMLResponse:
+    # A newcomer sees the whole flow at once: an HS256 example with its secret.
+    view = view_for_example("HS256", settings)
+    return templates.TemplateResponse(request, "index.html", {"view": view, "algorithms": ALGORITHMS})
+
+
+@router.get("/healthz", include_in_schema=False)
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}

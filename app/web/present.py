@@ -1,0 +1,78 @@
+"""The JSON shapes of core results; the templates render the same objects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.core import DecodeResult, SignResult, VerifyResult
+from app.core.claims import ClaimCheck, ClaimInfo
+from app.core.findings import Finding
+from app.core.jsonparse import json_safe
+from app.core.tokens import DecodedToken
+
+__all__ = ["decode_json", "sign_json", "verify_json"]
+
+
+def _claim_info(info: ClaimInfo) -> dict[str, Any]:
+    data: dict[str, Any] = {"name": info.name, "value": json_safe(info.value), "description": info.description}
+    if info.time is not None:
+        data["time"] = {"epoch": info.time.epoch, "iso": info.time.iso, "relative": info.time.relative}
+    return data
+
+
+def _claim_check(check: ClaimCheck) -> dict[str, Any]:
+    return {"name": check.name, "status": check.status, "message": check.message}
+
+
+def _findings(findings: tuple[Finding, ...]) -> list[dict[str, Any]]:
+    return [f.as_dict() for f in findings]
+
+
+def _token_parts(token: DecodedToken) -> dict[str, Any]:
+    return {
+        "header": json_safe(token.header),
+        "payload": json_safe(token.payload) if token.payload is not None else None,
+        "payload_text": token.payload_text,
+        "signature": token.segments[2].text,
+    }
+
+
+def decode_json(result: DecodeResult) -> dict[str, Any]:
+    return {
+        **_token_parts(result.token),
+        "claims": [_claim_info(c) for c in result.claims],
+        "findings": _findings(result.findings),
+    }
+
+
+def verify_json(result: VerifyResult) -> dict[str, Any]:
+    sig = result.signature
+    key = None
+    if sig.key is not None:
+        key = {"kid": sig.key.kid, "thumbprint": sig.key.thumbprint, "source": sig.key.source}
+    return {
+        "verified": result.verified,
+        "signature": {
+            "valid": sig.valid,
+            "status": sig.status,
+            "alg": sig.alg,
+            "kid": sig.kid,
+            "message": sig.message,
+            "key": key,
+            "attempts": [
+                {"index": a.index, "kid": a.kid, "key": a.description, "outcome": a.outcome, "reason": a.reason}
+                for a in sig.attempts
+            ],
+        },
+        "claims": [_claim_check(c) for c in result.claims],
+        "findings": _findings(result.findings),
+        "verdict": {"status": result.verdict.status, "reason": result.verdict.reason},
+        **_token_parts(result.token),
+    }
+
+
+def sign_json(result: SignResult) -> dict[str, Any]:
+    key = None
+    if result.key is not None:
+        key = {"kid": result.key.kid, "thumbprint": result.key.thumbprint, "description": result.key.description}
+    return {"token": result.token, "alg": result.alg, "key": key, "findings": _findings(result.findings)}
