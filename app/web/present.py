@@ -67,7 +67,8 @@ def verify_json(result: VerifyResult) -> dict[str, Any]:
         "claims": [_claim_check(c) for c in result.claims],
         "findings": _findings(result.findings),
         "verdict": {"status": result.verdict.status, "reason": result.verdict.reason},
-        **_token_parts(result.token),
+        "header": json_safe(result.token.header),
+        "payload": json_safe(result.token.payload) if result.token.payload is not None else None,
     }
 
 

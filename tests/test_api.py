@@ -1,0 +1,272 @@
+"""The JSON API in-process: shapes, statuses, and every class of bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app.config import Settings
+from app.core import SUPPORTED, sign
+from tests.conftest import future
+from tests.test_core_tokens import b64
+
+CANARY = "CANARY-s3cr3t-7f3a"
+
+
+def hs_token(secret: str, **claims) -> str:
+    return sign({"alg": "HS256", "typ": "JWT"}, {"sub": "ada", "exp": future(), **claims}, secret).token
+
+
+def error_of(response, status: int) -> dict:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "segment"}
+    return body["error"]
+
+
+def test_decode_shape(client, secret):
+    token = hs_token(secret, iat=1_800_000_000)
+    body = client.post("/api/decode", json={"token": f"Bearer {token}"}).json()
+    assert body["header"] == {"alg": "HS256", "typ": "JWT"}
+    assert body["payload"]["sub"] == "ada"
+    assert body["payload_text"].startswith('{"sub":"ada"')
+    assert body["signature"] == token.split(".")[2]
+    claims = {c["name"]: c for c in body["claims"]}
+    assert claims["iat"]["time"]["iso"] == "2027-01-15T08:00:00Z"
+    assert claims["exp"]["time"]["relative"].startswith("expires in")
+    assert "time" not in claims["sub"]
+    assert {f["code"] for f in body["findings"]} >= {"input_stripped"}
+    assert all(set(f) >= {"code", "severity", "message"} for f in body["findings"])
+
+
+def test_decode_non_json_payload_is_null(client):
+    token = f"{b64(json.dumps({'alg': 'HS256'}))}.{b64('hello')}.c2ln"
+    body = client.post("/api/decode", json={"token": token}).json()
+    assert body["payload"] is None and body["payload_text"] == "hello"
+
+
+def test_decode_non_finite_numbers_are_sent_as_strings(client):
+    payload = b64('{"exp": NaN, "n": 1e400}')
+    token = f"{b64(json.dumps({'alg': 'HS256'}))}.{payload}.c2ln"
+    body = client.post("/api/decode", json={"token": token}).json()
+    assert body["payload"] == {"exp": "NaN", "n": "Infinity"}
+
+
+@pytest.mark.parametrize(
+    ("token", "code", "segment"),
+    [
+        ("abc", "token_segments", "token"),
+        ("a.b.c.d", "token_segments", "token"),
+        ("a.b.c.d.e", "token_is_jwe", "token"),
+        ("!!.e30.c2ln", "bad_base64url", "header"),
+        (f"{b64('{')}.e30.c2ln", "bad_json", "header"),
+        (f"{b64('[]')}.e30.c2ln", "header_not_object", "header"),
+        (f"{b64('{}')}.{b64('{x')}.c2ln", "bad_json", "payload"),
+        (f"{b64('{}')}.e30.c2l*", "bad_base64url", "signature"),
+        ("", "token_empty", "token"),
+    ],
+)
+def test_malformed_tokens_are_400_naming_the_segment(client, token, code, segment):
+    for path, extra in (("/api/decode", {}), ("/api/verify", {"key": "k"})):
+        err = error_of(client.post(path, json={"token": token, **extra}), 400)
+        assert (err["code"], err["segment"]) == (code, segment)
+
+
+def test_verify_shape_when_verified(client, secret):
+    token = hs_token(secret)
+    body = client.post("/api/verify", json={"token": token, "key": secret}).json()
+    assert body["verified"] is True
+    sig = body["signature"]
+    assert sig["valid"] and sig["alg"] == "HS256" and sig["kid"] is None
+    assert sig["message"].startswith("Signature verified")
+    assert set(sig["key"]) == {"kid", "thumbprint", "source"} and sig["key"]["source"] == "HMAC secret"
+    assert body["verdict"] == {"status": 200, "reason": "signature and every claim check passed"}
+    assert {c["name"]: c["status"] for c in body["claims"]} == {"sub": "skip", "exp": "pass"}
+
+
+def test_failed_verification_is_still_200(client, secret):
+    body = client.post("/api/verify", json={"token": hs_token(secret), "key": "wrong"}).json()
+    assert body["verified"] is False and body["signature"]["valid"] is False
+    assert body["signature"]["message"].startswith("Invalid signature")
+    assert body["verdict"]["status"] == 401
+
+
+def test_expired_is_not_verified_and_policy_now_and_leeway_apply(client, secret):
+    token = hs_token(secret, exp=1_800_000_000)
+    body = client.post("/api/verify", json={"token": token, "key": secret, "policy": {"now": 1_800_000_010}}).json()
+    assert body["verified"] is False and body["verdict"]["reason"].startswith("claim exp: expired 10 s ago")
+    body = client.post(
+        "/api/verify", json={"token": token, "key": secret, "policy": {"now": 1_800_000_010, "leeway": 30}}
+    ).json()
+    assert body["verified"] is True
+    assert next(c for c in body["claims"] if c["name"] == "exp")["status"] == "warn"
+
+
+def test_verify_with_jwks_names_the_kid(client, ec_pair):
+    jwk = {**json.loads(ec_pair.public_jwk), "kid": "primary"}
+    token = sign({"alg": "ES256", "kid": "primary"}, {"exp": future()}, ec_pair.private_pem).token
+    body = client.post("/api/verify", json={"token": token, "key": json.dumps({"keys": [jwk]})}).json()
+    assert body["verified"] and body["signature"]["key"]["kid"] == "primary"
+    assert body["signature"]["key"]["source"] == "JWKS (1 key)"
+
+
+def test_verify_algorithms_allowlist(client, secret):
+    body = client.post("/api/verify", json={"token": hs_token(secret), "key": secret, "algorithms": ["ES256"]}).json()
+    assert body["verified"] is False and body["signature"]["status"] == "refused"
+
+
+def test_secret_encodings(client):
+    raw = bytes(range(32))
+    token = sign({"alg": "HS256"}, {"exp": future()}, raw.hex(), secret_encoding="hex").token
+    for encoding, text in (("hex", raw.hex()), ("base64url", b64(raw))):
+        body = client.post("/api/verify", json={"token": token, "key": text, "secret_encoding": encoding}).json()
+        assert body["verified"], encoding
+
+
+@pytest.mark.parametrize(
+    ("key", "code"),
+    [
+        ("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----", "key_pem"),
+        ('{"kty": "RSA"}', "jwk_invalid"),
+        ('{"keys": []}', "jwks_invalid"),
+        ("{not json", "bad_json"),
+    ],
+)
+def test_unreadable_keys_are_400(client, secret, key, code):
+    err = error_of(client.post("/api/verify", json={"token": hs_token(secret), "key": key}), 400)
+    assert err["code"] == code and err["segment"] == "key"
+
+
+def test_bad_secret_encoding_value_is_422_without_echo(client, secret):
+    response = client.post("/api/verify", json={"token": hs_token(secret), "key": CANARY, "secret_encoding": "rot13"})
+    err = error_of(response, 422)
+    assert "secret_encoding" in err["message"]
+    assert CANARY not in response.text and secret not in response.text
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ("{", "not valid JSON"),
+        ("[]", "must be a JSON object"),
+        ('{"key": "x"}', "token is required"),
+        ('{"token": 5}', "token"),
+    ],
+)
+def test_malformed_request_bodies_are_422(client, body, fragment):
+    response = client.post("/api/verify", content=body, headers={"content-type": "application/json"})
+    err = error_of(response, 422)
+    assert fragment in err["message"]
+
+
+def test_422_never_echoes_the_input(client):
+    response = client.post("/api/sign", json={"header": CANARY, "payload": {}, "key": CANARY})
+    assert response.status_code == 422 and CANARY not in response.text
+
+
+def test_sign_then_verify(client, rsa_pair):
+    body = client.post(
+        "/api/sign", json={"header": {"alg": "RS256", "kid": "k"}, "payload": {"sub": "x"}, "key": rsa_pair.private_pem}
+    ).json()
+    token = body["token"]
+    assert body["alg"] == "RS256" and body["key"]["description"] == "RSA 2048-bit"
+    verified = client.post("/api/verify", json={"token": token, "key": rsa_pair.public_pem}).json()
+    assert verified["signature"]["valid"]
+
+
+def test_sign_string_payload(client, secret):
+    token = client.post("/api/sign", json={"header": {"alg": "HS256"}, "payload": "plain", "key": secret}).json()
+    assert client.post("/api/decode", json={"token": token["token"]}).json()["payload_text"] == "plain"
+
+
+@pytest.mark.parametrize(
+    ("request_body", "code", "segment"),
+    [
+        ({"header": {"alg": "RS256"}, "payload": {}, "key": "PUBLIC"}, "key_not_private", "key"),
+        ({"header": {"alg": "none"}, "payload": {}}, "alg_none_refused", "header"),
+        ({"header": {"typ": "JWT"}, "payload": {}, "key": "k"}, "alg_missing", "header"),
+        ({"header": {"alg": "HS257"}, "payload": {}, "key": "k"}, "alg_unsupported", "header"),
+        ({"header": {"alg": "HS256"}, "payload": {}}, "key_missing", "key"),
+        ({"header": {"alg": "ES256"}, "payload": {}, "key": "a-secret"}, "key_mismatch", "key"),
+    ],
+)
+def test_sign_refusals(client, rsa_pair, request_body, code, segment):
+    if request_body.get("key") == "PUBLIC":
+        request_body = {**request_body, "key": rsa_pair.public_pem}
+    err = error_of(client.post("/api/sign", json=request_body), 400)
+    assert (err["code"], err["segment"]) == (code, segment)
+
+
+def test_sign_none_only_on_opt_in(client):
+    body = client.post("/api/sign", json={"header": {"alg": "none"}, "payload": {"a": 1}, "allow_none": True}).json()
+    assert body["token"].endswith(".")
+    verified = client.post("/api/verify", json={"token": body["token"], "key": "anything"}).json()
+    assert verified["verified"] is False and verified["signature"]["status"] == "unsigned"
+
+
+@pytest.mark.parametrize("alg", SUPPORTED)
+def test_every_algorithm_signs_and_verifies_over_the_api(client, alg):
+    from app.core.examples import make_example
+
+    example = make_example(alg)
+    body = client.post("/api/verify", json={"token": example.token, "key": example.verify_key}).json()
+    assert body["verified"], body["signature"]["message"]
+    resigned = client.post(
+        "/api/sign", json={"header": {"alg": alg}, "payload": {"n": 1}, "key": example.signing_key}
+    ).json()["token"]
+    again = client.post("/api/verify", json={"token": resigned, "key": example.verify_key}).json()
+    assert again["signature"]["valid"]
+
+
+def test_size_caps_answer_413(settings):
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    small = Settings(max_token_bytes=2048, max_key_bytes=2048, max_body_bytes=8192)
+    with TestClient(create_app(small)) as client:
+        err = error_of(client.post("/api/decode", json={"token": "a" * 3000}), 413)
+        assert err["code"] == "token_too_large"
+        err = error_of(client.post("/api/verify", json={"token": "e30.e30.c2ln", "key": "k" * 3000}), 413)
+        assert err["code"] == "key_too_large"
+        err = error_of(client.post("/api/decode", json={"token": "a" * 10_000}), 413)
+        assert err["code"] == "body_too_large"
+
+
+def test_error_bodies_never_contain_token_or_key_bytes(client, secret):
+    token = hs_token(secret, note=CANARY)
+    broken = token.replace(".", "*", 1) + "." + "x"
+    responses = [
+        client.post("/api/decode", json={"token": broken}),
+        client.post("/api/verify", json={"token": token, "key": f"-----BEGIN PUBLIC KEY-----\n{CANARY}\n-----END"}),
+        client.post("/api/verify", json={"token": token, "key": CANARY, "secret_encoding": "hex"}),
+        client.post("/api/verify", json={"token": token, "key": '{"kty":"oct","k":"' + CANARY + '!"}'}),
+    ]
+    for response in responses:
+        assert response.status_code >= 400
+        assert CANARY not in response.text and token[:30] not in response.text
+
+
+def test_openapi_lists_the_endpoints(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/api/decode", "/api/verify", "/api/sign"} <= set(paths)
+    assert not any(p.startswith("/fragments") for p in paths)
+
+
+def test_security_headers_on_success_and_errors(client):
+    for response in (client.get("/"), client.post("/api/decode", json={"token": "x"}), client.get("/missing")):
+        assert "script-src 'self'" in response.headers["content-security-policy"]
+        assert "unsafe-inline" not in response.headers["content-security-policy"]
+        assert response.headers["cache-control"] == "no-store"
+        assert response.headers["referrer-policy"] == "no-referrer"
+        assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_unknown_route_is_a_json_404(client):
+    err = error_of(client.get("/nope"), 404)
+    assert err["code"] == "http_404"
+
+
+def test_get_on_api_is_405(client):
+    assert client.get("/api/verify").status_code == 405

@@ -1,0 +1,160 @@
+"""htmx fragments in-process: which panes each edit updates, and what they say."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pytest
+
+from app.core import SUPPORTED, sign, verify
+from tests.conftest import future
+
+
+def form(**fields) -> dict[str, str]:
+    base = {"mode": "verify", "key": "", "secret_encoding": "utf8", "sign_key": "", "sign_secret_encoding": "utf8"}
+    return {**base, **fields}
+
+
+def oob_ids(html: str) -> list[str]:
+    return re.findall(r'<\w+ id="([\w-]+)"[^>]*hx-swap-oob="true"', html)
+
+
+def textarea(html: str, element_id: str) -> str:
+    match = re.search(rf'<textarea id="{element_id}"[^>]*>(.*?)</textarea>', html, re.DOTALL)
+    assert match, f"no textarea #{element_id}"
+    return unescape(match.group(1))
+
+
+def hs(secret: str, **claims) -> str:
+    return sign({"alg": "HS256", "typ": "JWT"}, {"sub": "ada", "name": "Ada", "exp": future(), **claims}, secret).token
+
+
+def test_page_has_three_panes_and_vendored_scripts_only(client):
+    html = client.get("/").text
+    for pane in ("pane-encoded", "pane-decoded", "pane-verify"):
+        assert f'id="{pane}"' in html
+    scripts = re.findall(r'<script src="([^"]+)"', html)
+    assert scripts and all(s.startswith("/static/") for s in scripts)
+    assert "<script>" not in html and "style=" not in html  # nothing inline: the CSP forbids it
+    assert "Signature verified" in html  # the example on first load verifies
+
+
+def test_static_files_are_versioned_and_cached(client):
+    html = client.get("/").text
+    url = re.search(r'src="(/static/htmx-[^"]+)"', html).group(1)
+    assert "?v=" in url
+    response = client.get(url)
+    assert response.status_code == 200 and "immutable" in response.headers["cache-control"]
+
+
+def test_token_fragment_updates_everything_but_the_token_box(client, secret):
+    html = client.post("/fragments/token", data=form(token=hs(secret), key=secret)).text
+    assert "<html" not in html
+    ids = oob_ids(html)
+    assert "token" not in ids
+    assert {"encoded", "editors", "edit-error", "claims", "verify-result", "findings"} <= set(ids)
+    assert '"alg": "HS256"' in textarea(html, "header-json")
+    assert '"name": "Ada"' in textarea(html, "payload-json")
+    assert "Signature verified" in html and 'data-claim="exp"' in html and "expires in" in html
+
+
+def test_wrong_secret_shows_invalid_signature(client, secret):
+    html = client.post("/fragments/token", data=form(token=hs(secret), key="not-it")).text
+    assert "Invalid signature" in html and "Signature verified" not in html
+
+
+def test_malformed_token_shows_the_reason(client):
+    html = client.post("/fragments/token", data=form(token="abc.def")).text
+    assert 'role="alert"' in html and "three segments" in html
+
+
+def test_verify_mode_edit_keeps_the_old_signature_and_is_invalid(client, secret):
+    token = hs(secret)
+    fields = form(token=token, key=secret, header_json='{"alg": "HS256", "typ": "JWT"}')
+    fields["payload_json"] = '{"sub": "mallory", "exp": 9999999999}'
+    html = client.post("/fragments/edit", data=fields).text
+    ids = oob_ids(html)
+    assert "token" in ids and "editors" not in ids  # the editor being typed in is left alone
+    new_token = textarea(html, "token")
+    assert new_token != token and new_token.split(".")[2] == token.split(".")[2]
+    assert "Invalid signature" in html and "Signature verified" not in html
+
+
+def test_sign_mode_edit_resigns_with_the_signing_key(client, secret):
+    fields = form(token=hs(secret), mode="sign", sign_key=secret, header_json='{"alg": "HS256"}')
+    fields["payload_json"] = '{"sub": "grace", "exp": 9999999999}'
+    html = client.post("/fragments/edit", data=fields).text
+    new_token = textarea(html, "token")
+    assert verify(new_token, secret).verified
+    assert "Re-signed with your signing key (HS256)" in html and "Signature verified" in html
+
+
+def test_sign_mode_without_a_key_never_shows_valid(client, secret):
+    fields = form(token=hs(secret), mode="sign", header_json='{"alg": "HS256"}', payload_json='{"sub": "x"}')
+    html = client.post("/fragments/edit", data=fields).text
+    assert "Not re-signed: enter a signing key" in html and "Signature verified" not in html
+
+
+def test_sign_mode_with_a_public_key_explains(client, rsa_pair):
+    fields = form(mode="sign", sign_key=rsa_pair.public_pem, header_json='{"alg": "RS256"}', payload_json='{"a": 1}')
+    fields["token"] = sign({"alg": "RS256"}, {}, rsa_pair.private_pem).token
+    html = client.post("/fragments/edit", data=fields).text
+    assert "signing needs the private key" in html and "Signature verified" not in html
+
+
+def test_broken_editor_json_only_reports_the_error(client, secret):
+    fields = form(token=hs(secret), key=secret, header_json='{"alg": "HS256"', payload_json="{}")
+    html = client.post("/fragments/edit", data=fields).text
+    assert oob_ids(html) == ["edit-error"]
+    assert "Header JSON:" in html and "line 1, column 16" in html
+
+
+def test_duplicate_key_in_editor_is_refused(client, secret):
+    fields = form(token=hs(secret), header_json='{"alg": "HS256", "alg": "none"}', payload_json="{}")
+    html = client.post("/fragments/edit", data=fields).text
+    assert "more than once" in html
+
+
+def test_settings_change_reverifies_without_touching_inputs(client, secret):
+    html = client.post("/fragments/settings", data=form(token=hs(secret), key=secret)).text
+    assert "Signature verified" in html
+    assert not {"token", "editors"} & set(oob_ids(html))
+
+
+def test_narrowed_allowlist_refuses(client, secret):
+    fields = form(token=hs(secret), key=secret, algorithms_present="1")
+    fields["algorithms"] = "RS256"
+    html = client.post("/fragments/settings", data=fields).text
+    assert "Refused" in html and "not in the allowed algorithms" in html
+
+
+def test_garbage_key_is_shown_next_to_the_key_and_the_token_still_decodes(client, secret):
+    fields = form(token=hs(secret), key="-----BEGIN PUBLIC KEY-----\nxx\n-----END PUBLIC KEY-----")
+    html = client.post("/fragments/settings", data=fields).text
+    assert 'id="key-error"' in html and "could not be read" in html
+    assert "Signature not checked" in html
+
+
+@pytest.mark.parametrize("alg", SUPPORTED)
+def test_example_for_every_algorithm_verifies(client, alg):
+    html = client.post("/fragments/example", data={"example_alg": alg}).text
+    assert html.lstrip().startswith("<form id=\"debugger\"")
+    assert "Signature verified" in html, alg
+    assert textarea(html, "sign-key")  # the example fills the signing key too
+
+
+def test_unknown_example_falls_back(client):
+    assert "Signature verified" in client.post("/fragments/example", data={"example_alg": "XX"}).text
+
+
+def test_token_content_is_escaped(client, secret):
+    evil = '<script>alert(1)</script><img src=x onerror=alert(2)>'
+    html = client.post("/fragments/token", data=form(token=hs(secret, name=evil), key=secret)).text
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_oversized_form_is_413_fragment(client):
+    html = client.post("/fragments/token", data=form(token="a" * 2_000_000))
+    assert html.status_code == 413 and 'id="token-error"' in html.text
