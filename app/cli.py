@@ -46,8 +46,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
-    if args.command is None:
-        args = parser.parse_args(["serve", *(sys.argv[1:] if argv is None else argv)])
-    return _serve(args)
+    args = list(sys.argv[1:] if argv is None else argv)
+    # Bare `jwtlens` (or `jwtlens --port 9000`) means `jwtlens serve ...`.
+    if not args or (args[0].startswith("-") and args[0] not in ("-h", "--help", "--version")):
+        args = ["serve", *args]
+    return _serve(build_parser().parse_args(args))

@@ -44,7 +44,9 @@ def test_decodes_header_payload_and_signature():
     assert t.signing_input == ".".join(GOOD.split(".")[:2]).encode()
 
 
-@pytest.mark.parametrize("wrapped", [f"  {GOOD}\n", f"Bearer {GOOD}", f"bearer   {GOOD}", f"Authorization: Bearer {GOOD}"])
+@pytest.mark.parametrize(
+    "wrapped", [f"  {GOOD}\n", f"Bearer {GOOD}", f"bearer   {GOOD}", f"Authorization: Bearer {GOOD}"]
+)
 def test_tolerates_whitespace_and_bearer_prefix(wrapped):
     assert decode_token(wrapped).text == GOOD
 
@@ -136,6 +138,7 @@ def test_error_text_never_contains_the_token():
 
 def test_size_cap():
     code, message, segment = problem("a" * 2000, max_size=1000)
+    assert segment == "token"
     assert code == "token_too_large" and "2,000" in message and "1,000" in message
 
 
@@ -208,7 +211,15 @@ def test_decode_lists_claims_with_human_times():
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(0, "0 s"), (59, "59 s"), (192, "3 min 12 s"), (240, "4 min"), (7200, "2 h"), (90061, "1 day 1 h"), (-192, "3 min 12 s")],
+    [
+        (0, "0 s"),
+        (59, "59 s"),
+        (192, "3 min 12 s"),
+        (240, "4 min"),
+        (7200, "2 h"),
+        (90061, "1 day 1 h"),
+        (-192, "3 min 12 s"),
+    ],
 )
 def test_duration(seconds, text):
     assert duration(seconds) == text

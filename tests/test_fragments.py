@@ -139,7 +139,7 @@ def test_garbage_key_is_shown_next_to_the_key_and_the_token_still_decodes(client
 @pytest.mark.parametrize("alg", SUPPORTED)
 def test_example_for_every_algorithm_verifies(client, alg):
     html = client.post("/fragments/example", data={"example_alg": alg}).text
-    assert html.lstrip().startswith("<form id=\"debugger\"")
+    assert html.lstrip().startswith('<form id="debugger"')
     assert "Signature verified" in html, alg
     assert textarea(html, "sign-key")  # the example fills the signing key too
 
@@ -149,7 +149,7 @@ def test_unknown_example_falls_back(client):
 
 
 def test_token_content_is_escaped(client, secret):
-    evil = '<script>alert(1)</script><img src=x onerror=alert(2)>'
+    evil = "<script>alert(1)</script><img src=x onerror=alert(2)>"
     html = client.post("/fragments/token", data=form(token=hs(secret, name=evil), key=secret)).text
     assert "<script>alert" not in html and "<img src=x" not in html
     assert "&lt;script&gt;" in html
