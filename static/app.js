@@ -8,7 +8,7 @@
       if (!isFinite(epoch)) continue;
       var date = new Date(epoch * 1000);
       if (isNaN(date.getTime())) continue;
-      nodes[i].textContent = date.toLocaleString() + " (local)";
+      nodes[i].textContent = date.toLocaleString();
     }
   }
   document.addEventListener("DOMContentLoaded", function () { localize(document); });
