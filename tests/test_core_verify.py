@@ -8,7 +8,7 @@ import math
 import pytest
 
 from app.core import SUPPORTED, InputError, Policy, sign, verify
-from app.core.claims import check_claims
+from app.core.policy import check_claims
 from tests.conftest import NOW, future
 from tests.test_core_tokens import b64
 

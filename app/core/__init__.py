@@ -1,10 +1,11 @@
 """jwtlens's domain core: decode, verify and sign over joserfc. No web framework here."""
 
 from .algorithms import ALGORITHMS, SUPPORTED
-from .claims import ClaimCheck, ClaimInfo, Policy
+from .claims import ClaimCheck, ClaimInfo
 from .errors import InputError, Problem
 from .findings import Finding
 from .keys import SECRET_ENCODINGS, KeyInput, ParsedKey, parse_key
+from .policy import Policy, Rule, parse_rule
 from .sign import SignResult, sign
 from .tokens import DecodedToken, decode_token
 from .verify import DecodeResult, SignatureCheck, Verdict, VerifyResult, decode, verify
@@ -23,6 +24,7 @@ __all__ = [
     "ParsedKey",
     "Policy",
     "Problem",
+    "Rule",
     "SignResult",
     "SignatureCheck",
     "Verdict",
@@ -30,6 +32,7 @@ __all__ = [
     "decode",
     "decode_token",
     "parse_key",
+    "parse_rule",
     "sign",
     "verify",
 ]

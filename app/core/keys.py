@@ -259,8 +259,12 @@ def _import_jwk(data: Any, where: str, index: int = 0) -> ParsedKey:
         native = cls.binding.import_from_dict(data)
         key = cls(native, data)  # type: ignore[arg-type]  # the binding returns the class's native type
     except (JoseError, ValueError, TypeError, KeyError, binascii.Error, UnsupportedAlgorithm) as exc:
-        detail = exc.description if isinstance(exc, JoseError) else ""
-        detail = detail if detail and len(detail) < 120 else "a member is missing or not valid base64url"
+        # joserfc's and cryptography's messages name the problem ("Point is not on the curve
+        # specified"), never the key's bytes; long or empty ones are replaced by ours.
+        detail = exc.description if isinstance(exc, JoseError) else str(exc) if isinstance(exc, ValueError) else ""
+        quotes_input = ("'" in detail and not isinstance(exc, JoseError)) or '"' in detail
+        if not detail or len(detail) >= 120 or quotes_input:
+            detail = "a member is missing or not valid base64url"
         raise InputError("jwk_invalid", f"{where} ({kty}) could not be imported: {detail}", "key") from None
     kid = data.get("kid") if isinstance(data.get("kid"), str) else None
     extra: dict[str, Any] = {
@@ -271,6 +275,8 @@ def _import_jwk(data: Any, where: str, index: int = 0) -> ParsedKey:
     }
     if kty == "oct":
         size = len(native)
+        if not size:
+            raise InputError("key_empty", f"{where} is an empty HMAC key; an empty key is never accepted", "key")
         return _parsed(key, "oct", f"secret ({size} bytes)", size * 8, None, **extra)
     _, _, description, bits, curve = _describe_native(native)
     return _parsed(key, kty, description, bits, curve, **extra)

@@ -95,7 +95,7 @@ def sign(
     parsed = _pick(key_input, header)
     spec = spec_for(alg)
     assert spec is not None
-    reason = _mismatch(spec, parsed)
+    reason = _mismatch(spec, parsed, "sign")
     if reason is not None:
         raise InputError("key_mismatch", f"Cannot sign: {reason}", "key")
     if not parsed.private:

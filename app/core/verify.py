@@ -17,9 +17,10 @@ from joserfc.errors import (
 )
 
 from .algorithms import SUPPORTED, AlgSpec, implementation, spec_for, suggest
-from .claims import ClaimCheck, ClaimInfo, Policy, check_claims, describe_claims
+from .claims import ClaimCheck, ClaimInfo, describe_claims
 from .findings import Finding, key_findings, sort_findings, token_findings
 from .keys import DEFAULT_MAX_KEY, KeyInput, ParsedKey, looks_like_key_material, parse_key
+from .policy import Policy, check_claims
 from .tokens import DEFAULT_MAX_TOKEN, DecodedToken, decode_token
 
 __all__ = [
@@ -162,13 +163,16 @@ def _structure_problem(token: DecodedToken, allowed: Collection[str]) -> Signatu
     return None
 
 
-def _mismatch(spec: AlgSpec, parsed: ParsedKey) -> str | None:
-    """Why this key cannot verify this algorithm, or None if it can be tried."""
+def _mismatch(spec: AlgSpec, parsed: ParsedKey, operation: Literal["verify", "sign"] = "verify") -> str | None:
+    """Why this key cannot ``operation`` with this algorithm, or None if it can be tried."""
     if parsed.kty != spec.kty:
         need = {"oct": "an HMAC secret", "RSA": "an RSA key", "EC": "an EC key", "OKP": "an Ed25519 or Ed448 key"}
         return f"{spec.name} needs {need[spec.kty]}; this is {parsed.description}"
     if spec.curves and parsed.curve not in spec.curves:
         return f"{spec.name} needs curve {' or '.join(spec.curves)}; this key is {parsed.curve}"
+    key_ops = parsed.key.get("key_ops")
+    if isinstance(key_ops, list) and operation not in key_ops:
+        return f"the key's key_ops ({', '.join(map(str, key_ops))[:60]}) do not include '{operation}'"
     try:
         implementation(spec.name).check_key(parsed.key)
     except UnsupportedKeyUseError:
@@ -262,12 +266,28 @@ def check_signature(token: DecodedToken, key_input: KeyInput | None, allowed: Co
 
 
 def _verdict(signature: SignatureCheck, claims: tuple[ClaimCheck, ...]) -> Verdict:
+    """401 when authentication fails (structure, signature, standard claims), 403 when a rule does."""
     if not signature.valid:
         return Verdict(401, f"signature: {signature.message}")
     for check in claims:
-        if check.status == "fail":
+        if check.status == "fail" and not check.rule:
             return Verdict(401, f"claim {check.name}: {check.message}")
+    for check in claims:
+        if check.status == "fail":
+            return Verdict(403, f"rule {check.name}: {check.message}")
     return Verdict(200, "signature and every claim check passed")
+
+
+def _record_jti(token: DecodedToken, policy: Policy, verdict: Verdict, now: float) -> None:
+    """Remember a verified token's jti, so the next use of it reads as a replay."""
+    payload = token.payload or {}
+    jti = payload.get("jti")
+    if policy.replay is None or verdict.status != 200 or not isinstance(jti, str):
+        return
+    issuer = payload.get("iss")
+    exp = payload.get("exp")
+    expires = float(exp) if isinstance(exp, (int, float)) and not isinstance(exp, bool) else None
+    policy.replay.record(issuer if isinstance(issuer, str) else "", jti, expires, now)
 
 
 def verify(
@@ -302,13 +322,15 @@ def verify(
                 "key",
             )
         )
-    claims = check_claims(token.payload, policy, now)
+    claims = check_claims(token.payload, policy, now, token.header)
+    verdict = _verdict(signature, claims)
+    _record_jti(token, policy, verdict, now)
     return VerifyResult(
         token=token,
         signature=signature,
         claims=claims,
         claim_infos=describe_claims(token.payload, now),
         findings=sort_findings(findings),
-        verdict=_verdict(signature, claims),
+        verdict=verdict,
         key_input=key_input,
     )
