@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -18,6 +19,15 @@ class Settings(BaseSettings):
     max_token_bytes: int = Field(256 * 1024, ge=1024, description="Largest token accepted, in characters")
     max_key_bytes: int = Field(256 * 1024, ge=1024, description="Largest key, PEM or JWKS accepted, in characters")
     max_body_bytes: int = Field(1024 * 1024, ge=4096, description="Largest request body accepted, in bytes")
+    db_path: Path | None = Field(
+        None, description="SQLite file for profiles and the replay log (default: the user's data directory)"
+    )
+
+    @property
+    def database(self) -> Path:
+        from app.store import default_db_path
+
+        return self.db_path or default_db_path()
 
 
 @lru_cache

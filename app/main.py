@@ -7,7 +7,8 @@ from fastapi import FastAPI
 from app import __version__
 from app.config import Settings, get_settings
 from app.paths import STATIC_DIR
-from app.web import api, fragments, pages
+from app.store import Store
+from app.web import api, fragments, pages, profiles
 from app.web.errors import install_error_handlers
 from app.web.headers import SecurityHeaders
 from app.web.limits import BodySizeLimit
@@ -27,11 +28,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     application.state.settings = settings
+    application.state.store = Store(settings.database)
     application.dependency_overrides[get_settings] = lambda: settings
     install_error_handlers(application)
     application.include_router(pages.router)
     application.include_router(fragments.router)
     application.include_router(api.router)
+    application.include_router(profiles.router)
     application.mount("/static", CachedStatic(directory=str(STATIC_DIR)), name="static")
     application.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     application.add_middleware(SecurityHeaders)

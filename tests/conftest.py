@@ -18,8 +18,8 @@ NOW = 1_800_000_000  # a fixed "now" for claim checks: 2027-01-15T08:00:00Z
 
 
 @pytest.fixture
-def settings() -> Settings:
-    return Settings()
+def settings(tmp_path) -> Settings:
+    return Settings(db_path=tmp_path / "jwtlens.sqlite3")
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from .claims import ClaimCheck, ClaimInfo
 from .errors import InputError, Problem
 from .findings import Finding
 from .keys import SECRET_ENCODINGS, KeyInput, ParsedKey, parse_key
-from .policy import Policy, Rule, parse_rule
+from .policy import Policy, Rule, parse_rule, policy_from_dict
 from .sign import SignResult, sign
 from .tokens import DecodedToken, decode_token
 from .verify import DecodeResult, SignatureCheck, Verdict, VerifyResult, decode, verify
@@ -33,6 +33,7 @@ __all__ = [
     "decode_token",
     "parse_key",
     "parse_rule",
+    "policy_from_dict",
     "sign",
     "verify",
 ]

@@ -20,6 +20,12 @@ class Problem:
     message: str
     segment: str | None = None
     too_large: bool = False
+    missing: bool = False  # the named thing (a profile...) does not exist
+
+    @property
+    def status(self) -> int:
+        """The HTTP status this problem maps to: 413, 404 or 400."""
+        return 413 if self.too_large else 404 if self.missing else 400
 
     def as_dict(self) -> dict[str, str | None]:
         return {"code": self.code, "message": self.message, "segment": self.segment}
@@ -28,6 +34,8 @@ class Problem:
 class InputError(Exception):
     """Raised by the core when an input is malformed; carries a Problem."""
 
-    def __init__(self, code: str, message: str, segment: str | None = None, *, too_large: bool = False):
-        self.problem = Problem(code, message, segment, too_large)
+    def __init__(
+        self, code: str, message: str, segment: str | None = None, *, too_large: bool = False, missing: bool = False
+    ):
+        self.problem = Problem(code, message, segment, too_large, missing)
         super().__init__(message)

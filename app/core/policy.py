@@ -20,7 +20,7 @@ from .claims import ClaimCheck
 from .errors import InputError
 from .timefmt import as_numeric_date, duration, iso
 
-__all__ = ["RULE_OPS", "Policy", "ReplayGuard", "Rule", "check_claims", "oidc_hash", "parse_rule"]
+__all__ = ["RULE_OPS", "Policy", "ReplayGuard", "Rule", "check_claims", "oidc_hash", "parse_rule", "policy_from_dict"]
 
 RuleOp = Literal["equals", "one_of", "contains", "matches", "present", "absent", "gte", "lte"]
 RULE_OPS: tuple[str, ...] = ("equals", "one_of", "contains", "matches", "present", "absent", "gte", "lte")
@@ -440,3 +440,60 @@ def oidc_hash(value: str, alg: str, crv: Any = None) -> str | None:
         return None
     half = digest[: len(digest) // 2]
     return base64.urlsafe_b64encode(half).rstrip(b"=").decode()
+
+
+def _strings(data: Mapping[str, Any], name: str) -> tuple[str, ...]:
+    value = data.get(name)
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InputError("policy_invalid", f"policy.{name} must be a string or an array of strings", "policy")
+    return tuple(v for v in value if v)
+
+
+def _number(data: Mapping[str, Any], name: str, *, minimum: float = 0) -> float | None:
+    value = data.get(name)
+    if value is None or value == "":
+        return None
+    number = as_numeric_date(value)
+    if number is None or number < minimum:
+        raise InputError("policy_invalid", f"policy.{name} must be a number of seconds ≥ {minimum:g}", "policy")
+    return number
+
+
+def _text(data: Mapping[str, Any], name: str) -> str | None:
+    value = data.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise InputError("policy_invalid", f"policy.{name} must be a string", "policy")
+    return value
+
+
+def policy_from_dict(data: Mapping[str, Any], replay: ReplayGuard | None = None) -> Policy:
+    """A Policy from its JSON form (the API's ``policy``, a saved profile); InputError naming the field."""
+    rules = data.get("rules") or []
+    if not isinstance(rules, list) or not all(isinstance(r, Mapping) for r in rules):
+        raise InputError("policy_invalid", "policy.rules must be an array of {claim, op, value}", "policy")
+    if len(rules) > 50:
+        raise InputError("policy_invalid", "policy.rules holds more than 50 rules", "policy")
+    return Policy(
+        iss=_strings(data, "iss"),
+        aud=_strings(data, "aud"),
+        sub=_text(data, "sub"),
+        typ=_text(data, "typ"),
+        required=_strings(data, "required"),
+        leeway=_number(data, "leeway") or 0,
+        now=_number(data, "now", minimum=-62135596800),
+        max_age=_number(data, "max_age"),
+        max_lifetime=_number(data, "max_lifetime"),
+        jti_denylist=_strings(data, "jti_denylist"),
+        rules=tuple(parse_rule(rule, i) for i, rule in enumerate(rules)),
+        oidc=bool(data.get("oidc", False)),
+        nonce=_text(data, "nonce"),
+        access_token=_text(data, "access_token"),
+        code=_text(data, "code"),
+        replay=replay,
+    )

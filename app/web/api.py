@@ -7,9 +7,10 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from app.core import Policy, decode, sign, verify
+from app.core import InputError, Policy, decode, policy_from_dict, sign, verify
+from app.store import ReplayLog, Store
 
-from .deps import SettingsDep
+from .deps import SettingsDep, StoreDep
 from .present import decode_json, sign_json, verify_json
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -38,9 +39,29 @@ class DecodeRequest(BaseModel):
     token: str = Field(description="A compact JWS; surrounding whitespace and 'Bearer ' are tolerated")
 
 
+class RuleModel(BaseModel):
+    claim: str = Field(description="Claim name or dotted path into nested claims, e.g. realm_access.roles")
+    op: Literal["equals", "one_of", "contains", "matches", "present", "absent", "gte", "lte"]
+    value: Any = None
+
+
 class PolicyModel(BaseModel):
+    iss: str | list[str] | None = Field(None, description="Accepted issuer(s), exact match")
+    aud: str | list[str] | None = Field(None, description="Accepted audience(s); the token's aud must hold one")
+    sub: str | None = Field(None, description="Expected subject, exact match")
+    typ: str | None = Field(None, description="Expected header typ, e.g. JWT or at+jwt")
+    required: list[str] | None = Field(None, description="Claims that must be present (dotted paths allowed)")
     leeway: float = Field(0, ge=0, le=10 * 365 * 86400, description="Seconds of clock skew allowed for exp/nbf/iat")
     now: float | None = Field(None, description="Check as if it were this time (epoch seconds)")
+    max_age: float | None = Field(None, ge=0, description="Reject when now - iat exceeds this (seconds)")
+    max_lifetime: float | None = Field(None, ge=0, description="Reject when exp - iat exceeds this (seconds)")
+    jti_denylist: list[str] | None = Field(None, description="Revoked token ids")
+    rules: list[RuleModel] | None = Field(None, description="Custom claim rules; a failure is a 403")
+    replay: bool = Field(False, description="Record each verified jti; the same jti again is a replay")
+    oidc: bool = Field(False, description="Check as an OpenID Connect ID token (azp, auth_time with max_age)")
+    nonce: str | None = Field(None, description="OIDC: the nonce the client sent")
+    access_token: str | None = Field(None, description="OIDC: the access token to check at_hash against")
+    code: str | None = Field(None, description="OIDC: the authorization code to check c_hash against")
 
 
 class VerifyRequest(BaseModel):
@@ -49,6 +70,14 @@ class VerifyRequest(BaseModel):
     secret_encoding: SecretEncoding = "utf8"
     algorithms: list[str] | None = Field(None, description="Allowed algorithms; default: every supported one")
     policy: PolicyModel | None = None
+    profile: str | None = Field(None, description="A saved profile whose policy, key and algorithms fill the gaps")
+
+
+def build_policy(model: PolicyModel | None, store: Store) -> Policy | None:
+    if model is None:
+        return None
+    data = model.model_dump(exclude_none=True)
+    return policy_from_dict(data, ReplayLog(store) if model.replay else None)
 
 
 class SignRequest(BaseModel):
@@ -65,18 +94,32 @@ def api_decode(body: DecodeRequest, settings: SettingsDep) -> dict[str, Any]:
 
 
 @router.post("/verify", responses=_ERRORS, summary="Verify signature and claims; a failing token is still a 200")
-def api_verify(body: VerifyRequest, settings: SettingsDep) -> dict[str, Any]:
-    policy = Policy(leeway=body.policy.leeway, now=body.policy.now) if body.policy else None
+def api_verify(body: VerifyRequest, settings: SettingsDep, store: StoreDep) -> dict[str, Any]:
+    key, encoding, algorithms, policy_model = body.key, body.secret_encoding, body.algorithms, body.policy
+    if body.profile is not None:
+        saved = store.profile(body.profile)
+        if saved is None:
+            raise InputError("profile_unknown", "No saved profile has that name", "profile", missing=True)
+        key = key if key is not None else saved.data.get("key")
+        encoding = encoding if "secret_encoding" in body.model_fields_set else saved.data.get("secret_encoding", "utf8")
+        algorithms = algorithms if algorithms is not None else saved.data.get("algorithms")
+        if policy_model is None:
+            policy_model = PolicyModel.model_validate(saved.data.get("policy") or {})
     result = verify(
         body.token,
-        body.key,
-        secret_encoding=body.secret_encoding,
-        algorithms=body.algorithms,
-        policy=policy,
+        key,
+        secret_encoding=encoding,
+        algorithms=algorithms,
+        policy=build_policy(policy_model, store),
         max_token=settings.max_token_bytes,
         max_key=settings.max_key_bytes,
     )
     return verify_json(result)
+
+
+@router.post("/replay/clear", summary="Forget every recorded jti")
+def api_replay_clear(store: StoreDep) -> dict[str, int]:
+    return {"cleared": store.clear_replay()}
 
 
 @router.post("/sign", responses=_ERRORS, summary="Sign a header and payload")

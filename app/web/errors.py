@@ -28,7 +28,7 @@ def _location(loc: tuple[int | str, ...]) -> str:
 async def _input_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, InputError)
     problem = exc.problem
-    return _error(413 if problem.too_large else 400, problem.code, problem.message, problem.segment)
+    return _error(problem.status, problem.code, problem.message, problem.segment)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

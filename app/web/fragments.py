@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from app.core import ALGORITHMS
+from app.core import ALGORITHMS, SUPPORTED, InputError
 
-from .deps import SettingsDep
-from .forms import read_form
+from . import profiles
+from .deps import SettingsDep, StoreDep
+from .forms import Form, read_form
+from .policyform import fields_from_policy, policy_from_form
 from .render import templates
-from .view import DebuggerView, view_for_edit, view_for_example, view_for_settings, view_for_token
+from .view import (
+    DebuggerView,
+    Env,
+    Options,
+    view_for_edit,
+    view_for_example,
+    view_for_settings,
+    view_for_token,
+    view_with_options,
+)
 
 router = APIRouter(prefix="/fragments", include_in_schema=False)
 
@@ -21,32 +36,141 @@ def _panes(request: Request, view: DebuggerView, skip: tuple[str, ...]) -> HTMLR
     )
 
 
+def debugger(request: Request, view: DebuggerView, env: Env, note: str | None = None) -> HTMLResponse:
+    """The whole three-pane form, for answers that replace it (examples, profiles)."""
+    context = {
+        "view": view,
+        "algorithms": ALGORITHMS,
+        "profiles": [p.name for p in env.store.profiles()],
+        "profile_note": note,
+    }
+    return templates.TemplateResponse(request, "_debugger.html", context)
+
+
+def _edited(request: Request, view: DebuggerView, token_changed: bool) -> HTMLResponse:
+    """Every pane but the editors; the token box too when the token was rebuilt or re-signed."""
+    if view.edit_error is not None:
+        return _panes(request, view, skip=("token", "encoded", "editors", "decoded", "verify"))
+    return _panes(request, view, skip=("editors",) if token_changed else ("token", "editors"))
+
+
 @router.post("/token", response_class=HTMLResponse)
-async def token_changed(request: Request, settings: SettingsDep) -> HTMLResponse:
+async def token_changed(request: Request, settings: SettingsDep, store: StoreDep) -> HTMLResponse:
     form = await read_form(request)
-    return _panes(request, view_for_token(form, settings), skip=("token",))
+    return _panes(request, view_for_token(form, Env(settings, store)), skip=("token",))
 
 
 @router.post("/edit", response_class=HTMLResponse)
-async def editors_changed(request: Request, settings: SettingsDep) -> HTMLResponse:
+async def editors_changed(request: Request, settings: SettingsDep, store: StoreDep) -> HTMLResponse:
     form = await read_form(request)
-    view = view_for_edit(form, settings)
-    if view.edit_error is not None:
-        return _panes(request, view, skip=("token", "encoded", "editors", "decoded", "verify"))
-    return _panes(request, view, skip=("editors",))
+    return _edited(request, view_for_edit(form, Env(settings, store)), token_changed=True)
 
 
 @router.post("/settings", response_class=HTMLResponse)
-async def settings_changed(request: Request, settings: SettingsDep) -> HTMLResponse:
+async def settings_changed(request: Request, settings: SettingsDep, store: StoreDep) -> HTMLResponse:
     form = await read_form(request)
-    view = view_for_settings(form, settings)
-    if view.edit_error is not None:
-        return _panes(request, view, skip=("token", "encoded", "editors", "decoded", "verify"))
-    return _panes(request, view, skip=("editors",) if view.sign_note else ("token", "editors"))
+    view = view_for_settings(form, Env(settings, store))
+    return _edited(request, view, token_changed=view.sign_note is not None)
+
+
+@router.post("/record", response_class=HTMLResponse)
+async def verify_and_record(request: Request, settings: SettingsDep, store: StoreDep) -> HTMLResponse:
+    """The explicit 'verify and record jti' button: the one place the page writes the replay log."""
+    form = await read_form(request)
+    view = view_for_settings(form, Env(settings, store), record_jti=True)
+    return _edited(request, view, token_changed=view.sign_note is not None)
+
+
+@router.post("/replay/clear", response_class=HTMLResponse)
+async def clear_replay(request: Request, settings: SettingsDep, store: StoreDep) -> HTMLResponse:
+    form = await read_form(request)
+    store.clear_replay()
+    view = view_for_settings(form, Env(settings, store))
+    return _edited(request, view, token_changed=view.sign_note is not None)
 
 
 @router.post("/example", response_class=HTMLResponse)
-async def load_example(request: Request, settings: SettingsDep) -> HTMLResponse:
+async def load_example(request: Request, settings: SettingsDep, store: StoreDep) -> HTMLResponse:
     form = await read_form(request)
-    view = view_for_example(form.get("example_alg", "HS256"), settings)
-    return templates.TemplateResponse(request, "_debugger.html", {"view": view, "algorithms": ALGORITHMS})
+    env = Env(settings, store)
+    return debugger(request, view_for_example(form.get("example_alg", "HS256"), env), env)
+
+
+def _profile_options(data: dict[str, Any], current: Options) -> Options:
+    algorithms = data.get("algorithms")
+    return replace(
+        current,
+        mode="verify",
+        key=data.get("key") or "",
+        secret_encoding=data.get("secret_encoding") or "utf8",
+        algorithms=tuple(a for a in algorithms if a in SUPPORTED) if isinstance(algorithms, list) else SUPPORTED,
+        policy_fields=fields_from_policy(data.get("policy") or {}),
+    )
+
+
+@router.post("/profile/load", response_class=HTMLResponse)
+async def load_profile(request: Request, settings: SettingsDep, store: StoreDep) -> HTMLResponse:
+    form = await read_form(request)
+    env = Env(settings, store)
+    current = Options.from_form(form)
+    saved = store.profile(form.get("profile_name"))
+    if saved is None:
+        view = view_with_options(form.get("token"), current, env)
+        return debugger(request, view, env, "Choose a saved profile to load")
+    view = view_with_options(form.get("token"), _profile_options(saved.data, current), env)
+    note = f"Loaded profile '{saved.name}'" + ("" if saved.data.get("key") else " (it has no stored key)")
+    return debugger(request, view, env, note)
+
+
+def _profile_body(form: Form) -> profiles.ProfileBody:
+    policy = policy_from_form(form)
+    algorithms = [a for a in form.all("algorithms") if a in SUPPORTED] if form.has("algorithms_present") else None
+    return profiles.ProfileBody.model_validate(
+        {
+            "policy": policy,
+            "key": form.get("key") or None,
+            "secret_encoding": form.get("secret_encoding", "utf8"),
+            "algorithms": algorithms if algorithms != list(SUPPORTED) else None,
+            "store_secret": form.get("profile_store_secret") == "on",
+        }
+    )
+
+
+@router.post("/profile/save", response_class=HTMLResponse)
+async def save_profile(request: Request, settings: SettingsDep, store: StoreDep) -> HTMLResponse:
+    form = await read_form(request)
+    env = Env(settings, store)
+    view = view_for_settings(form, env)
+    try:
+        saved = profiles.save(store, form.get("profile_save_name"), _profile_body(form), settings.max_key_bytes)
+    except InputError as exc:
+        return debugger(request, view, env, f"Not saved: {exc.problem.message}")
+    note = f"Saved profile '{saved['name']}'" + (f". {saved['note']}" if saved["note"] else "")
+    return debugger(request, view, env, note)
+
+
+@router.post("/profile/delete", response_class=HTMLResponse)
+async def delete_profile(request: Request, settings: SettingsDep, store: StoreDep) -> HTMLResponse:
+    form = await read_form(request)
+    env = Env(settings, store)
+    name = form.get("profile_name")
+    note = f"Deleted profile '{name}'" if store.delete_profile(name) else "Choose a saved profile to delete"
+    return debugger(request, view_for_settings(form, env), env, note)
+
+
+@router.post("/profile/import", response_class=HTMLResponse)
+async def import_profiles(request: Request, settings: SettingsDep, store: StoreDep) -> HTMLResponse:
+    form = await read_form(request)
+    env = Env(settings, store)
+    view = view_for_settings(form, env)
+    try:
+        document = json.loads(form.get("profile_import") or "null")
+        if not isinstance(document, dict):
+            raise InputError("import_format", "Paste the JSON of a jwtlens profile export", "body")
+        body = profiles.ImportBody.model_validate(document)
+        done = profiles.import_profiles(body, store, settings)
+    except ValueError:
+        return debugger(request, view, env, "Not imported: the text is not a jwtlens profile export (JSON)")
+    except InputError as exc:
+        return debugger(request, view, env, f"Not imported: {exc.problem.message}")
+    return debugger(request, view, env, f"Imported {done['imported']} profile(s): {', '.join(done['names'])}")

@@ -3,18 +3,39 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from app.config import Settings
-from app.core import SUPPORTED, InputError, Problem, VerifyResult, verify
+from app.core import SUPPORTED, InputError, Policy, Problem, VerifyResult, policy_from_dict, verify
 from app.core.examples import make_example
 from app.core.jsonparse import parse_json
 from app.core.sign import encode_unsigned, sign
+from app.core.timefmt import as_numeric_date, iso
+from app.store import ReplayLog, Store
 
 from .forms import Form
+from .policyform import FIELDS, policy_from_form
 
-__all__ = ["DebuggerView", "Options", "view_for_edit", "view_for_example", "view_for_settings", "view_for_token"]
+__all__ = [
+    "DebuggerView",
+    "Env",
+    "Options",
+    "Timeline",
+    "view_for_edit",
+    "view_for_example",
+    "view_for_settings",
+    "view_for_token",
+]
+
+
+@dataclass(frozen=True)
+class Env:
+    """What a view needs besides the form: limits and the SQLite store."""
+
+    settings: Settings
+    store: Store
 
 
 @dataclass(frozen=True)
@@ -26,19 +47,46 @@ class Options:
     sign_key: str = ""
     sign_secret_encoding: str = "utf8"
     allow_none: bool = False
+    #: the policy fields as typed, to render them back
+    policy_fields: dict[str, str] = field(default_factory=dict)
+    #: record a verified jti now (the "verify and record" button), not on every keystroke
+    record_jti: bool = False
 
     @classmethod
-    def from_form(cls, form: Form) -> Options:
+    def from_form(cls, form: Form, **overrides: Any) -> Options:
         chosen = tuple(a for a in form.all("algorithms") if a in SUPPORTED)
-        return cls(
-            mode="sign" if form.get("mode") == "sign" else "verify",
-            key=form.get("key"),
-            secret_encoding=form.get("secret_encoding", "utf8"),
-            algorithms=chosen if form.has("algorithms_present") else SUPPORTED,
-            sign_key=form.get("sign_key"),
-            sign_secret_encoding=form.get("sign_secret_encoding", "utf8"),
-            allow_none=form.get("allow_none") == "on",
-        )
+        values: dict[str, Any] = {
+            "mode": "sign" if form.get("mode") == "sign" else "verify",
+            "key": form.get("key"),
+            "secret_encoding": form.get("secret_encoding", "utf8"),
+            "algorithms": chosen if form.has("algorithms_present") else SUPPORTED,
+            "sign_key": form.get("sign_key"),
+            "sign_secret_encoding": form.get("sign_secret_encoding", "utf8"),
+            "allow_none": form.get("allow_none") == "on",
+            "policy_fields": {name: form.get(name) for name in FIELDS if form.get(name)},
+        }
+        values.update(overrides)
+        return cls(**values)
+
+    def field(self, name: str) -> str:
+        return self.policy_fields.get(name, "")
+
+
+@dataclass(frozen=True)
+class Marker:
+    name: str
+    x: float  # 0..1000 on the axis
+    label: str
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """iat, nbf, exp and now on one axis, with the valid window and the leeway bands."""
+
+    markers: tuple[Marker, ...]
+    valid: tuple[float, float] | None
+    bands: tuple[tuple[float, float], ...]
+    now_inside: bool
 
 
 @dataclass(frozen=True)
@@ -51,9 +99,13 @@ class DebuggerView:
     token_error: Problem | None = None
     edit_error: Problem | None = None
     key_error: Problem | None = None
+    policy_error: Problem | None = None
     #: what sign mode did with the last edit, shown in the Verify pane
     sign_note: str | None = None
     sign_ok: bool = False
+    now: float = 0.0
+    leeway: float = 0.0
+    replay_count: int | None = None
 
     @property
     def claim_status(self) -> dict[str, Any]:
@@ -61,36 +113,107 @@ class DebuggerView:
             return {}
         return {c.name: c for c in self.result.claims}
 
+    @property
+    def timeline(self) -> Timeline | None:
+        if self.result is None or not self.result.token.payload:
+            return None
+        return build_timeline(self.result.token.payload, self.now, self.leeway)
+
+
+def build_timeline(payload: dict[str, Any], now: float, leeway: float) -> Timeline | None:
+    times = {n: as_numeric_date(payload.get(n)) for n in ("iat", "nbf", "exp")}
+    known = {n: t for n, t in times.items() if t is not None}
+    if not known:
+        return None
+    points = [*known.values(), now]
+    low, high = min(points) - leeway, max(points) + leeway
+    span = max(high - low, 1.0)
+    low, high = low - span * 0.08, high + span * 0.08
+
+    def x(ts: float) -> float:
+        return round(1000 * (ts - low) / (high - low), 1)
+
+    markers = [Marker(n, x(t), f"{n} {iso(t)}") for n, t in known.items()]
+    markers.append(Marker("now", x(now), f"now {iso(now)}"))
+    markers.sort(key=lambda m: m.x)  # labels alternate above and below the axis in this order
+    start = known.get("nbf", known.get("iat"))
+    end = known.get("exp")
+    valid = (x(start if start is not None else low), x(end if end is not None else high))
+    bands = []
+    if leeway and "exp" in known:
+        bands.append((x(known["exp"]), x(known["exp"] + leeway)))
+    if leeway and "nbf" in known:
+        bands.append((x(known["nbf"] - leeway), x(known["nbf"])))
+    inside = (start is None or now + leeway >= start) and (end is None or now < end + leeway)
+    return Timeline(tuple(markers), valid, tuple(bands), inside)
+
 
 def _pretty(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 
-def _verify_view(token: str, options: Options, settings: Settings, **extra: Any) -> DebuggerView:
+class _NoRecord(ReplayLog):
+    """Looks jti values up without recording: every keystroke re-verifies the same token."""
+
+    def record(self, issuer: str, jti: str, exp: float | None, now: float) -> None:
+        return None
+
+
+def _policy(options: Options, env: Env) -> Policy:
+    form = Form({name: [value] for name, value in options.policy_fields.items()})
+    data = policy_from_form(form)
+    guard: ReplayLog | None = None
+    if data.pop("replay", False):
+        guard = ReplayLog(env.store) if options.record_jti else _NoRecord(env.store)
+    return policy_from_dict(data, guard)
+
+
+def _verify_view(token: str, options: Options, env: Env, **extra: Any) -> DebuggerView:
     """Decode and verify ``token`` with the key the mode calls for."""
     signing = options.mode == "sign"
     key_text = options.sign_key if signing else options.key
     encoding = options.sign_secret_encoding if signing else options.secret_encoding
-    base = DebuggerView(token=token, options=options, **extra)
+    settings = env.settings
+    policy_error = None
+    try:
+        policy = _policy(options, env)
+    except InputError as exc:
+        policy, policy_error = Policy(), exc.problem
+    now = time.time() if policy.now is None else policy.now
+    replay_count = env.store.replay_count(now) if policy.replay is not None else None
+    base = DebuggerView(
+        token=token,
+        options=options,
+        policy_error=policy_error,
+        now=now,
+        leeway=policy.leeway,
+        replay_count=replay_count,
+        **extra,
+    )
     if not token.strip():
         return base
+    policy = replace(policy, now=now)
+    max_token, max_key = settings.max_token_bytes, settings.max_key_bytes
     try:
         result = verify(
             token,
             key_text or None,
             secret_encoding=encoding,
             algorithms=options.algorithms,
-            max_token=settings.max_token_bytes,
-            max_key=settings.max_key_bytes,
+            policy=policy,
+            max_token=max_token,
+            max_key=max_key,
         )
     except InputError as exc:
-        if exc.problem.segment in ("key", "secret_encoding"):
-            try:
-                result = verify(token, None, algorithms=options.algorithms, max_token=settings.max_token_bytes)
-            except InputError as token_exc:
-                return replace(base, token_error=token_exc.problem)
-            return replace(base, result=result, key_error=exc.problem)
-        return replace(base, token_error=exc.problem)
+        if exc.problem.segment not in ("key", "secret_encoding"):
+            return replace(base, token_error=exc.problem)
+        try:
+            result = verify(token, None, algorithms=options.algorithms, policy=policy, max_token=max_token)
+        except InputError as token_exc:
+            return replace(base, token_error=token_exc.problem)
+        return replace(base, result=result, key_error=exc.problem)
+    if policy.replay is not None and options.record_jti:
+        base = replace(base, replay_count=env.store.replay_count(now))
     return replace(base, result=result)
 
 
@@ -102,9 +225,9 @@ def _with_editors(view: DebuggerView) -> DebuggerView:
     return replace(view, header_json=_pretty(token.header), payload_json=payload_json)
 
 
-def view_for_token(form: Form, settings: Settings) -> DebuggerView:
+def view_for_token(form: Form, env: Env, **overrides: Any) -> DebuggerView:
     """The token was pasted or typed: decode it, fill the editors, verify."""
-    return _with_editors(_verify_view(form.get("token"), Options.from_form(form), settings))
+    return _with_editors(_verify_view(form.get("token"), Options.from_form(form, **overrides), env))
 
 
 def _parse_editor(text: str, where: str) -> Any:
@@ -115,7 +238,7 @@ def _parse_editor(text: str, where: str) -> Any:
     return parsed.value
 
 
-def _rebuild(form: Form, options: Options, settings: Settings) -> DebuggerView:
+def _rebuild(form: Form, options: Options, env: Env) -> DebuggerView:
     """Header or payload changed: re-sign in sign mode with a key, else re-encode with the old signature."""
     header_text, payload_text = form.get("header_json"), form.get("payload_json")
     editors: dict[str, Any] = {"header_json": header_text, "payload_json": payload_text}
@@ -143,7 +266,7 @@ def _rebuild(form: Form, options: Options, settings: Settings) -> DebuggerView:
                     options.sign_key,
                     secret_encoding=options.sign_secret_encoding,
                     allow_none=options.allow_none,
-                    max_key=settings.max_key_bytes,
+                    max_key=env.settings.max_key_bytes,
                 ).token
                 signed = True
                 note = f"Re-signed with your signing key ({header.get('alg')})"
@@ -158,23 +281,28 @@ def _rebuild(form: Form, options: Options, settings: Settings) -> DebuggerView:
             token = encode_unsigned(header, payload, old_signature)
     except InputError as exc:
         return DebuggerView(token=form.get("token"), options=options, edit_error=exc.problem, **editors)
-    view = _verify_view(token, options, settings, **editors)
+    view = _verify_view(token, options, env, **editors)
     return replace(view, sign_note=note, sign_ok=signed)
 
 
-def view_for_edit(form: Form, settings: Settings) -> DebuggerView:
-    return _rebuild(form, Options.from_form(form), settings)
+def view_for_edit(form: Form, env: Env) -> DebuggerView:
+    return _rebuild(form, Options.from_form(form), env)
 
 
-def view_for_settings(form: Form, settings: Settings) -> DebuggerView:
-    """Key, algorithms or mode changed. In sign mode with a key, the editors are re-signed."""
-    options = Options.from_form(form)
+def view_for_settings(form: Form, env: Env, **overrides: Any) -> DebuggerView:
+    """Key, algorithms, policy or mode changed. In sign mode with a key, the editors are re-signed."""
+    options = Options.from_form(form, **overrides)
     if options.mode == "sign" and options.sign_key and form.get("header_json").strip():
-        return _rebuild(form, options, settings)
-    return _with_editors(_verify_view(form.get("token"), options, settings))
+        return _rebuild(form, options, env)
+    return _with_editors(_verify_view(form.get("token"), options, env))
 
 
-def view_for_example(alg: str, settings: Settings) -> DebuggerView:
+def view_for_example(alg: str, env: Env) -> DebuggerView:
     example = make_example(alg)
     options = Options(key=example.verify_key, sign_key=example.signing_key)
-    return _with_editors(_verify_view(example.token, options, settings))
+    return _with_editors(_verify_view(example.token, options, env))
+
+
+def view_with_options(token: str, options: Options, env: Env) -> DebuggerView:
+    """The whole debugger for ``token`` under ``options`` (a loaded profile)."""
+    return _with_editors(_verify_view(token, options, env))

@@ -1,0 +1,145 @@
+"""SQLite persistence: the replay log of verified jti values, and saved profiles.
+
+One file, by default in the user's data directory; a connection per operation keeps it
+safe across uvicorn's worker threads and across restarts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.core.policy import ReplayGuard
+
+__all__ = ["NO_EXP_TTL", "Profile", "ReplayLog", "Store", "default_db_path"]
+
+#: how long a jti without exp is remembered
+NO_EXP_TTL = 24 * 3600
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS seen_jti (
+    issuer TEXT NOT NULL,
+    jti TEXT NOT NULL,
+    first_seen REAL NOT NULL,
+    expires REAL NOT NULL,
+    PRIMARY KEY (issuer, jti)
+);
+CREATE TABLE IF NOT EXISTS profiles (
+    name TEXT PRIMARY KEY,
+    data TEXT NOT NULL,
+    updated REAL NOT NULL
+);
+"""
+
+
+def default_db_path() -> Path:
+    """jwtlens.sqlite3 in the platform's per-user data directory."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "jwtlens" / "jwtlens.sqlite3"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A named validation policy with its keys, shared as JSON."""
+
+    name: str
+    data: dict[str, Any]
+    updated: float = 0.0
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._ready = False
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        if not self._ready:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(self.path, timeout=5)
+        try:
+            if not self._ready:
+                connection.executescript(_SCHEMA)
+                self._ready = True
+            with connection:
+                yield connection
+        finally:
+            connection.close()
+
+    # -- replay log -----------------------------------------------------------
+
+    def first_seen(self, issuer: str, jti: str, now: float) -> float | None:
+        with self._connect() as db:
+            db.execute("DELETE FROM seen_jti WHERE expires <= ?", (now,))
+            row = db.execute("SELECT first_seen FROM seen_jti WHERE issuer = ? AND jti = ?", (issuer, jti)).fetchone()
+        return float(row[0]) if row else None
+
+    def record(self, issuer: str, jti: str, exp: float | None, now: float) -> None:
+        expires = exp if exp is not None else now + NO_EXP_TTL
+        with self._connect() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO seen_jti (issuer, jti, first_seen, expires) VALUES (?, ?, ?, ?)",
+                (issuer, jti, now, expires),
+            )
+
+    def replay_count(self, now: float | None = None) -> int:
+        moment = time.time() if now is None else now
+        with self._connect() as db:
+            (count,) = db.execute("SELECT COUNT(*) FROM seen_jti WHERE expires > ?", (moment,)).fetchone()
+        return int(count)
+
+    def clear_replay(self) -> int:
+        with self._connect() as db:
+            return db.execute("DELETE FROM seen_jti").rowcount
+
+    # -- profiles -------------------------------------------------------------
+
+    def profiles(self) -> list[Profile]:
+        with self._connect() as db:
+            rows = db.execute("SELECT name, data, updated FROM profiles ORDER BY name COLLATE NOCASE").fetchall()
+        return [Profile(name, json.loads(data), updated) for name, data, updated in rows]
+
+    def profile(self, name: str) -> Profile | None:
+        with self._connect() as db:
+            row = db.execute("SELECT name, data, updated FROM profiles WHERE name = ?", (name,)).fetchone()
+        return Profile(row[0], json.loads(row[1]), row[2]) if row else None
+
+    def save_profile(self, profile: Profile) -> Profile:
+        saved = Profile(profile.name, profile.data, time.time())
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO profiles (name, data, updated) VALUES (?, ?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET data = excluded.data, updated = excluded.updated",
+                (saved.name, json.dumps(saved.data), saved.updated),
+            )
+        return saved
+
+    def delete_profile(self, name: str) -> bool:
+        with self._connect() as db:
+            return db.execute("DELETE FROM profiles WHERE name = ?", (name,)).rowcount > 0
+
+
+class ReplayLog(ReplayGuard):
+    """The core's replay guard, backed by a Store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def first_seen(self, issuer: str, jti: str, now: float) -> float | None:
+        return self.store.first_seen(issuer, jti, now)
+
+    def record(self, issuer: str, jti: str, exp: float | None, now: float) -> None:
+        self.store.record(issuer, jti, exp, now)
