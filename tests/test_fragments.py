@@ -158,3 +158,70 @@ def test_token_content_is_escaped(client, secret):
 def test_oversized_form_is_413_fragment(client):
     html = client.post("/fragments/token", data=form(token="a" * 2_000_000))
     assert html.status_code == 413 and 'id="token-error"' in html.text
+
+
+# --- validation policy in the Verify pane ---------------------------------------
+
+
+def test_policy_fields_mark_each_claim(client, secret):
+    token = hs(secret, iss="https://idp", aud="api", roles=["user"])
+    fields = form(token=token, key=secret, policy_iss="https://idp/", policy_aud="api\nweb")
+    fields["policy_rules"] = "roles contains admin"
+    html = client.post("/fragments/settings", data=fields).text
+    assert re.search(r'data-claim="iss" class="claim status-fail"', html)
+    assert re.search(r'data-claim="aud" class="claim status-pass"', html)
+    assert "roles contains &#39;admin&#39;" in html and "401" in html
+    assert 'class="timeline"' in html and "marker-now" in html
+
+
+def test_rule_failure_alone_is_a_403(client, secret):
+    fields = form(token=hs(secret, roles=["user"]), key=secret, policy_rules="roles contains admin")
+    html = client.post("/fragments/settings", data=fields).text
+    assert "a gateway would answer <strong>403</strong>" in html
+
+
+def test_check_as_of_moves_now(client, secret):
+    token = hs(secret, exp=1_800_000_000)
+    fields = form(token=token, key=secret, policy_now="2027-01-15T08:00:01Z")
+    html = client.post("/fragments/settings", data=fields).text
+    assert "expired 1 s ago" in html
+    html = client.post("/fragments/settings", data={**fields, "policy_now": "tomorrow"}).text
+    assert 'id="policy-error"' in html and "ISO time" in html
+
+
+def test_record_button_is_the_only_writer_of_the_replay_log(client, secret):
+    fields = form(token=hs(secret, jti="abc"), key=secret, policy_replay="on")
+    for _ in range(2):  # keystrokes: checked, never recorded
+        assert "first use of this jti" in client.post("/fragments/settings", data=fields).text
+    recorded = client.post("/fragments/record", data=fields).text
+    assert "Replay log: 1 jti recorded" in recorded
+    replayed = client.post("/fragments/settings", data=fields).text
+    assert "replay: this jti was already verified" in replayed
+    cleared = client.post("/fragments/replay/clear", data=fields).text
+    assert "Replay log: 0 jti recorded" in cleared
+
+
+def test_profile_save_and_load_through_the_page(client, rsa_pair):
+    token = sign({"alg": "RS256"}, {"iss": "https://idp", "exp": future()}, rsa_pair.private_pem).token
+    fields = form(token=token, key=rsa_pair.public_pem, policy_iss="https://idp", profile_save_name="idp")
+    saved = client.post("/fragments/profile/save", data=fields).text
+    assert "Saved profile &#39;idp&#39;" in saved and '<option value="idp">' in saved
+    loaded = client.post("/fragments/profile/load", data=form(token=token, profile_name="idp")).text
+    assert "Loaded profile" in loaded and "Signature verified" in loaded
+    assert textarea(loaded, "policy-iss") == "https://idp"
+    assert "BEGIN PUBLIC KEY" in textarea(loaded, "key")
+    deleted = client.post("/fragments/profile/delete", data=form(token=token, profile_name="idp")).text
+    assert "Deleted profile" in deleted and '<option value="idp">' not in deleted
+
+
+def test_profile_secret_is_dropped_without_the_tick(client, secret):
+    fields = form(token=hs(secret), key=secret, profile_save_name="hs")
+    html = client.post("/fragments/profile/save", data=fields).text
+    assert "was not stored" in html
+    loaded = client.post("/fragments/profile/load", data=form(token=hs(secret), profile_name="hs")).text
+    assert textarea(loaded, "key") == ""
+
+
+def test_profile_import_rejects_garbage(client):
+    html = client.post("/fragments/profile/import", data=form(profile_import="{nope")).text
+    assert "Not imported" in html

@@ -47,7 +47,7 @@ def _check_name(name: str) -> str:
 
 def save(store: Store, name: str, body: ProfileBody, max_key: int) -> dict[str, Any]:
     """Validate and store; a secret is dropped unless store_secret says otherwise."""
-    policy = body.policy.model_dump(exclude_none=True)
+    policy = body.policy.model_dump(exclude_defaults=True)
     policy_from_dict(policy)  # refuse what verify would refuse
     key = body.key or None
     secret_kept = False
