@@ -36,7 +36,7 @@ def test_decode_shape(client, secret):
     assert claims["iat"]["time"]["iso"] == "2027-01-15T08:00:00Z"
     assert claims["exp"]["time"]["relative"].startswith("expires in")
     assert "time" not in claims["sub"]
-    assert {f["code"] for f in body["findings"]} >= {"input_stripped"}
+    assert {f["code"] for f in body["findings"]} >= {"token_source"}
     assert all(set(f) >= {"code", "severity", "message"} for f in body["findings"])
 
 

@@ -51,9 +51,9 @@ def test_tolerates_whitespace_and_bearer_prefix(wrapped):
     assert decode_token(wrapped).text == GOOD
 
 
-def test_says_what_it_stripped():
-    assert decode_token(f"Bearer {GOOD}").stripped == "the 'Bearer' prefix"
-    assert decode_token(GOOD).stripped is None
+def test_says_where_it_found_the_token():
+    assert decode_token(f"Bearer {GOOD}").source == "the 'Bearer' prefix"
+    assert decode_token(GOOD).source is None
 
 
 @pytest.mark.parametrize(

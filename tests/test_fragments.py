@@ -87,7 +87,7 @@ def test_sign_mode_edit_resigns_with_the_signing_key(client, secret):
     html = client.post("/fragments/edit", data=fields).text
     new_token = textarea(html, "token")
     assert verify(new_token, secret).verified
-    assert "Re-signed with your signing key (HS256)" in html and "Signature verified" in html
+    assert "Re-signed with the key in the Signing key box (HS256)" in html and "Signature verified" in html
 
 
 def test_sign_mode_without_a_key_never_shows_valid(client, secret):

@@ -176,8 +176,19 @@ def token_findings(token: DecodedToken) -> list[Finding]:
                 "payload",
             )
         )
-    if token.stripped:
-        found.append(Finding("input_stripped", "info", f"Removed {token.stripped} before decoding", "", "token"))
+    if token.source:
+        found.append(Finding("token_source", "info", f"Found the token in {token.source}", "", "token"))
+    if token.in_query:
+        found.append(
+            Finding(
+                "token_in_url",
+                "warning",
+                "The token came from a URL's query string, which ends up in server logs, browser history "
+                "and Referer headers",
+                "Send tokens in the Authorization header, or in a URL fragment for browser redirects",
+                "token",
+            )
+        )
     return found
 
 

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from .b64 import Segment, decode_segment
 from .errors import InputError
+from .extract import extract_token
 from .jsonparse import Duplicate, parse_json
 
-__all__ = ["DEFAULT_MAX_TOKEN", "DecodedToken", "decode_token", "normalize_token"]
+__all__ = ["DEFAULT_MAX_TOKEN", "DecodedToken", "decode_token"]
 
 DEFAULT_MAX_TOKEN = 256 * 1024
-_BEARER = re.compile(r"\A(?:authorization\s*:\s*)?bearer\s+", re.IGNORECASE)
+#: pasted text (a HAR file, a log line) may be larger than the token it holds, up to this many times
+_PASTE_FACTOR = 16
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,10 @@ class DecodedToken:
     segments: tuple[Segment, Segment, Segment]
     #: RFC 7797 unencoded payload (``"b64": false``)
     b64: bool = True
-    #: what was stripped from the input before decoding, e.g. "Bearer prefix"
-    stripped: str | None = None
+    #: where in the pasted text the token was found, e.g. "the Authorization header" (None: it was the text)
+    source: str | None = None
+    #: it came from a URL's query string
+    in_query: bool = False
     duplicates: tuple[tuple[str, Duplicate], ...] = ()
     nonfinite: tuple[tuple[str, str], ...] = ()
     payload_is_utf8: bool = True
@@ -48,15 +51,6 @@ class DecodedToken:
     def alg(self) -> str | None:
         alg = self.header.get("alg")
         return alg if isinstance(alg, str) else None
-
-
-def normalize_token(text: str) -> tuple[str, str | None]:
-    """Strip surrounding whitespace and a ``Bearer`` prefix; say what was stripped."""
-    stripped = text.strip()
-    match = _BEARER.match(stripped)
-    if match:
-        return stripped[match.end() :].strip(), "the 'Bearer' prefix"
-    return stripped, None
 
 
 def _json_kind(value: Any) -> str:
@@ -76,14 +70,22 @@ def _text(raw: bytes, where: str) -> str:
 
 def decode_token(text: str, *, max_size: int = DEFAULT_MAX_TOKEN) -> DecodedToken:
     """Take a compact JWS apart, or raise InputError saying what is wrong and where."""
-    if len(text) > max_size:
+    if len(text) > max_size * _PASTE_FACTOR:
         raise InputError(
             "token_too_large",
-            f"The token is {len(text):,} characters; the limit is {max_size:,}",
+            f"The text is {len(text):,} characters; the limit is {max_size * _PASTE_FACTOR:,}",
             "token",
             too_large=True,
         )
-    token, stripped = normalize_token(text)
+    found = extract_token(text)
+    token = found.token
+    if len(token) > max_size:
+        raise InputError(
+            "token_too_large",
+            f"The token is {len(token):,} characters; the limit is {max_size:,}",
+            "token",
+            too_large=True,
+        )
     if not token:
         raise InputError(
             "token_empty", "No token given: paste a JWT (three base64url parts separated by dots)", "token"
@@ -155,7 +157,8 @@ def decode_token(text: str, *, max_size: int = DEFAULT_MAX_TOKEN) -> DecodedToke
         signature=signature_seg.raw,
         segments=(header_seg, payload_seg, signature_seg),
         b64=b64,
-        stripped=stripped,
+        source=found.source,
+        in_query=found.in_query,
         duplicates=tuple(duplicates),
         nonfinite=tuple(nonfinite),
         payload_is_utf8=payload_is_utf8,

@@ -269,7 +269,7 @@ def _rebuild(form: Form, options: Options, env: Env) -> DebuggerView:
                     max_key=env.settings.max_key_bytes,
                 ).token
                 signed = True
-                note = f"Re-signed with your signing key ({header.get('alg')})"
+                note = f"Re-signed with the key in the Signing key box ({header.get('alg')})"
             except InputError as exc:
                 if exc.problem.segment == "payload":
                     raise
@@ -292,7 +292,9 @@ def view_for_edit(form: Form, env: Env) -> DebuggerView:
 def view_for_settings(form: Form, env: Env, **overrides: Any) -> DebuggerView:
     """Key, algorithms, policy or mode changed. In sign mode with a key, the editors are re-signed."""
     options = Options.from_form(form, **overrides)
-    if options.mode == "sign" and options.sign_key and form.get("header_json").strip():
+    # Switching to sign mode re-signs nothing: only an edit, or a new signing key, does.
+    switching = form.get("changed") == "mode"
+    if options.mode == "sign" and options.sign_key and form.get("header_json").strip() and not switching:
         return _rebuild(form, options, env)
     return _with_editors(_verify_view(form.get("token"), options, env))
 
