@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     max_token_bytes: int = Field(256 * 1024, ge=1024, description="Largest token accepted, in characters")
     max_key_bytes: int = Field(256 * 1024, ge=1024, description="Largest key, PEM or JWKS accepted, in characters")
     max_body_bytes: int = Field(1024 * 1024, ge=4096, description="Largest request body accepted, in bytes")
+    long_lifetime_seconds: int = Field(
+        24 * 3600, ge=60, description="Tokens living longer than this (exp - iat) get a hygiene warning"
+    )
     db_path: Path | None = Field(
         None, description="SQLite file for profiles and the replay log (default: the user's data directory)"
     )

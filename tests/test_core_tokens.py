@@ -86,6 +86,12 @@ def test_bad_base64url_names_segment_and_position():
     assert "character 6" in message
 
 
+@pytest.mark.parametrize("segment", ["=eyJ", "ey=J", "e==yJ"])
+def test_padding_in_the_middle_is_named(segment):
+    code, message, where = problem(f"{segment}.e30.c2ln")
+    assert (code, where) == ("bad_base64url", "header") and "padding in the middle" in message
+
+
 def test_impossible_base64_length():
     code, message, segment = problem(f"{GOOD.split('.')[0]}.A.sig")
     assert (code, segment) == ("bad_base64url", "payload") and "length" in message

@@ -225,3 +225,14 @@ def test_profile_secret_is_dropped_without_the_tick(client, secret):
 def test_profile_import_rejects_garbage(client):
     html = client.post("/fragments/profile/import", data=form(profile_import="{nope")).text
     assert "Not imported" in html
+
+
+def test_findings_mark_the_part_of_the_token_they_concern(client):
+    from tests.test_attacks import hs_by_hand
+
+    token = hs_by_hand({"alg": "HS256"}, {"sub": "a"}, b"your-256-bit-secret")
+    html = client.post("/fragments/token", data=form(token=token)).text
+    assert 'class="tok-signature flagged"' in html and 'class="tok-header"' in html
+    assert 'data-code="weak_secret" data-segment="signature"' in html
+    severities = re.findall(r'class="finding finding-(\w+)"', html)
+    assert severities == sorted(severities, key=["danger", "warning", "info"].index)

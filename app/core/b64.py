@@ -38,8 +38,10 @@ def decode_segment(text: str, name: str) -> Segment:
     """
     if _URLSAFE.fullmatch(text) is None:
         if _LENIENT.fullmatch(text) is None:
-            pos = next(i for i, ch in enumerate(text) if not (ch.isascii() and (ch.isalnum() or ch in "-_+/=")))
-            if "=" in text[:pos] or pos == len(text):
+            pos = next(
+                (i for i, ch in enumerate(text) if not (ch.isascii() and (ch.isalnum() or ch in "-_+/="))), len(text)
+            )
+            if pos == len(text):  # every character is allowed, so an '=' stands before the end
                 raise InputError("bad_base64url", f"The {name} is not base64url: '=' padding in the middle", name)
             raise InputError(
                 "bad_base64url",

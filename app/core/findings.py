@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .algorithms import spec_for
+from .jsonparse import json_kind
 from .keys import KeyInput
+from .timefmt import as_numeric_date, duration
 from .tokens import DecodedToken
+from .weak_secrets import find_weak_secret
 
 __all__ = ["Finding", "Severity", "key_findings", "sort_findings", "token_findings"]
 
@@ -21,6 +24,34 @@ _EMBEDDED_KEYS = {
     "x5u": "points at a certificate URL (x5u)",
 }
 _SUSPICIOUS_KID = re.compile(r"\.\.|[/\\'\";|&$`<>\x00-\x1f]|--|\bOR\b|\bUNION\b", re.IGNORECASE)
+#: header names registered by RFC 7515/7516/7519: they never belong in crit (RFC 7515 §4.1.11)
+_REGISTERED_HEADERS = frozenset(
+    {
+        "alg",
+        "jku",
+        "jwk",
+        "kid",
+        "x5u",
+        "x5c",
+        "x5t",
+        "x5t#S256",
+        "typ",
+        "cty",
+        "crit",
+        "enc",
+        "zip",
+        "epk",
+        "apu",
+        "apv",
+        "iv",
+        "tag",
+        "p2s",
+        "p2c",
+    }
+)
+_NUMERIC_CLAIMS = ("exp", "nbf", "iat", "auth_time", "updated_at")
+#: a token living longer than this is a hygiene warning (seconds)
+DEFAULT_LONG_LIFETIME = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -46,7 +77,10 @@ def sort_findings(findings: list[Finding]) -> tuple[Finding, ...]:
     return tuple(sorted(unique, key=lambda f: _ORDER[f.severity]))
 
 
-def token_findings(token: DecodedToken) -> list[Finding]:
+def token_findings(
+    token: DecodedToken, now: float | None = None, long_lifetime: float = DEFAULT_LONG_LIFETIME
+) -> list[Finding]:
+    """What is risky about the token itself, whatever key it is checked with."""
     found: list[Finding] = []
     header = token.header
     alg = header.get("alg")
@@ -66,7 +100,20 @@ def token_findings(token: DecodedToken) -> list[Finding]:
                 "header",
             )
         )
-    elif not token.signature:
+    elif alg in ("HS256", "HS384", "HS512") and token.signature:
+        weak = find_weak_secret(token.signing_input, token.signature, alg)
+        if weak is not None:
+            shown = repr(weak) if weak.strip() else "the empty secret" if not weak else "a whitespace secret"
+            found.append(
+                Finding(
+                    "weak_secret",
+                    "danger",
+                    f"The token is signed with a well-known secret: {shown}. Anyone can forge tokens for it",
+                    "Replace the secret with at least 32 random bytes and revoke tokens signed with it",
+                    "signature",
+                )
+            )
+    if isinstance(alg, str) and alg.lower() != "none" and alg and not token.signature:
         found.append(
             Finding(
                 "signature_empty",
@@ -176,6 +223,10 @@ def token_findings(token: DecodedToken) -> list[Finding]:
                 "payload",
             )
         )
+    found += _crit_findings(header)
+    found += _signature_shape_findings(token)
+    if token.payload is not None:
+        found += _claim_findings(token.payload, now, long_lifetime)
     if token.source:
         found.append(Finding("token_source", "info", f"Found the token in {token.source}", "", "token"))
     if token.in_query:
@@ -192,9 +243,122 @@ def token_findings(token: DecodedToken) -> list[Finding]:
     return found
 
 
+def _crit_findings(header: dict[str, object]) -> list[Finding]:
+    if "crit" not in header:
+        return []
+    crit = header["crit"]
+    what = "crit must be a non-empty array of extension header names (RFC 7515 §4.1.11)"
+    if not isinstance(crit, list) or not crit:
+        return [Finding("crit_invalid", "danger", f"{what}; this one is {crit!r:.40}", "Reject the token", "header")]
+    found = []
+    names = [c for c in crit if isinstance(c, str)]
+    registered = sorted({c for c in names if c in _REGISTERED_HEADERS})
+    if registered:
+        found.append(
+            Finding(
+                "crit_registered",
+                "warning",
+                f"crit lists registered header names ({', '.join(registered)}), which it must not",
+                "Only extensions belong in crit; a strict verifier rejects this token",
+                "header",
+            )
+        )
+    if len(set(names)) != len(names) or len(names) != len(crit):
+        found.append(
+            Finding("crit_malformed", "warning", "crit repeats a name or holds a non-string", "Reject it", "header")
+        )
+    return found
+
+
+def _signature_shape_findings(token: DecodedToken) -> list[Finding]:
+    alg = token.alg or ""
+    sig = token.signature
+    if alg.startswith("ES") and sig and not any(sig):
+        return [
+            Finding(
+                "ecdsa_zero_signature",
+                "danger",
+                "The ECDSA signature is all zeros (r = s = 0): the 'psychic signature' attack (CVE-2022-21449)",
+                "A correct verifier rejects r or s = 0; update any Java runtime older than 17.0.3",
+                "signature",
+            )
+        ]
+    if alg.startswith("ES") and sig[:1] == b"\x30":
+        return [
+            Finding(
+                "ecdsa_der_signature",
+                "warning",
+                "The ECDSA signature looks DER-encoded; JWS requires the raw r || s form (RFC 7518 §3.4)",
+                "Convert the signature to raw r || s when signing",
+                "signature",
+            )
+        ]
+    return []
+
+
+def _claim_findings(payload: dict[str, object], now: float | None, long_lifetime: float) -> list[Finding]:
+    found = []
+    for name in _NUMERIC_CLAIMS:
+        if name in payload and as_numeric_date(payload[name]) is None:
+            kind = json_kind(payload[name])
+            found.append(
+                Finding(
+                    "claim_not_numeric",
+                    "warning",
+                    f"{name} is not a number of seconds ({kind}); libraries disagree on how to read it",
+                    "Write times as NumericDate: seconds since 1970 as a JSON number",
+                    "payload",
+                )
+            )
+    exp, iat = as_numeric_date(payload.get("exp")), as_numeric_date(payload.get("iat"))
+    if exp is not None and iat is not None and exp - iat > long_lifetime:
+        found.append(
+            Finding(
+                "long_lifetime",
+                "warning",
+                f"The token lives {duration(exp - iat)} (exp − iat), longer than {duration(long_lifetime)}",
+                "Prefer short-lived tokens with refresh; a stolen long-lived token stays useful",
+                "payload",
+            )
+        )
+    if now is not None and iat is not None and iat > now + 60:
+        found.append(
+            Finding(
+                "iat_future",
+                "warning",
+                f"iat is {duration(iat - now)} in the future: a clock is wrong, or the token was forged",
+                "Check the issuer's clock",
+                "payload",
+            )
+        )
+    if "aud" not in payload:
+        found.append(
+            Finding(
+                "aud_missing",
+                "info",
+                "No aud: any service that trusts this issuer would accept the token",
+                "Give tokens an audience and have each service check it",
+                "payload",
+            )
+        )
+    return found
+
+
 def key_findings(key_input: KeyInput, alg: str | None, purpose: Literal["verify", "sign"]) -> list[Finding]:
     found: list[Finding] = []
     spec = spec_for(alg) if alg else None
+    kinds = {parsed.kty == "oct" for parsed in key_input.keys}
+    if key_input.is_set and kinds == {True, False}:
+        found.append(
+            Finding(
+                "jwks_mixed",
+                "warning",
+                "The JWKS mixes HMAC secrets with public keys: a verifier that picks keys by kid alone "
+                "can be tricked into HMAC with a key meant for RSA or EC",
+                "Keep symmetric and asymmetric keys in separate sets, and pin each key's alg",
+                "key",
+            )
+        )
     for parsed in key_input.keys:
         if parsed.kty == "oct" and spec is not None and spec.hash_bytes:
             size = parsed.size_bits // 8
@@ -215,6 +379,17 @@ def key_findings(key_input: KeyInput, alg: str | None, purpose: Literal["verify"
                     "warning",
                     f"The RSA key is {parsed.size_bits} bits; 2048 is the minimum (NIST SP 800-131A)",
                     "Generate a 2048-bit or larger key",
+                    "key",
+                )
+            )
+        exponent = getattr(parsed.key.public_key, "public_numbers", lambda: None)() if parsed.kty == "RSA" else None
+        if exponent is not None and exponent.e < 65537:
+            found.append(
+                Finding(
+                    "rsa_small_exponent",
+                    "warning",
+                    f"The RSA public exponent is {exponent.e}; 65537 is the norm",
+                    "Small exponents make padding mistakes exploitable; generate keys with e = 65537",
                     "key",
                 )
             )

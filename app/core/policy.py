@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -18,6 +17,7 @@ import regex
 
 from .claims import ClaimCheck
 from .errors import InputError
+from .jsonparse import json_kind
 from .timefmt import as_numeric_date, duration, iso
 
 __all__ = ["RULE_OPS", "Policy", "ReplayGuard", "Rule", "check_claims", "oidc_hash", "parse_rule", "policy_from_dict"]
@@ -113,20 +113,6 @@ def _show(value: Any) -> str:
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…"
 
 
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, float) and not math.isfinite(value):
-        return "NaN" if math.isnan(value) else "an infinite number"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object" if isinstance(value, dict) else "null"
-
-
 def _same(a: Any, b: Any) -> bool:
     """JSON equality: true is not 1, 1 is 1.0."""
     if isinstance(a, bool) or isinstance(b, bool):
@@ -164,7 +150,7 @@ class _Checker:
         ts = as_numeric_date(value)
         if ts is None:
             return ClaimCheck(
-                name, "fail", f"{name} must be a number of seconds since 1970 (NumericDate); it is {_kind(value)}"
+                name, "fail", f"{name} must be a number of seconds since 1970 (NumericDate); it is {json_kind(value)}"
             )
         return ts
 
@@ -175,7 +161,7 @@ class _Checker:
         if not accepted:
             return ClaimCheck("iss", "skip", "present; not checked (no expected issuer in the policy)")
         if not isinstance(value, str):
-            return ClaimCheck("iss", "fail", f"iss must be a string; it is {_kind(value)}")
+            return ClaimCheck("iss", "fail", f"iss must be a string; it is {json_kind(value)}")
         if value in accepted:
             return ClaimCheck("iss", "pass", f"issuer {_show(value)} is accepted")
         expected = " or ".join(_show(a) for a in accepted[:5])
@@ -185,7 +171,7 @@ class _Checker:
         accepted = self.policy.aud
         values = [value] if isinstance(value, str) else value
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-            return ClaimCheck("aud", "fail", f"aud must be a string or an array of strings; it is {_kind(value)}")
+            return ClaimCheck("aud", "fail", f"aud must be a string or an array of strings; it is {json_kind(value)}")
         if not accepted:
             return ClaimCheck("aud", "skip", "present; not checked (no accepted audience in the policy)")
         matched = [v for v in values if v in accepted]
@@ -254,7 +240,7 @@ class _Checker:
 
     def jti(self, value: Any) -> ClaimCheck:
         if not isinstance(value, str):
-            return ClaimCheck("jti", "fail", f"jti must be a string; it is {_kind(value)}")
+            return ClaimCheck("jti", "fail", f"jti must be a string; it is {json_kind(value)}")
         if value in self.policy.jti_denylist:
             return ClaimCheck("jti", "fail", "revoked: this jti is in the deny list")
         guard = self.policy.replay
@@ -286,7 +272,7 @@ class _Checker:
             rows.append(ClaimCheck("azp", "fail", "azp is missing although the ID token has several audiences"))
         elif azp is not _MISSING:
             if not isinstance(azp, str):
-                rows.append(ClaimCheck("azp", "fail", f"azp must be a string; it is {_kind(azp)}"))
+                rows.append(ClaimCheck("azp", "fail", f"azp must be a string; it is {json_kind(azp)}"))
             elif policy.aud and azp not in policy.aud:
                 rows.append(ClaimCheck("azp", "fail", f"azp {_show(azp)} is not an accepted client"))
             else:
@@ -348,12 +334,12 @@ class _Checker:
         if rule.op == "contains":
             items = value.split() if isinstance(value, str) else value
             if not isinstance(items, list):
-                return ClaimCheck(label, "fail", f"{rule.claim} is {_kind(value)}, not an array", rule=True)
+                return ClaimCheck(label, "fail", f"{rule.claim} is {json_kind(value)}, not an array", rule=True)
             ok = any(_same(item, rule.value) for item in items)
             return result(ok, f"{rule.claim} contains {_show(rule.value)}", f"{rule.claim} {shown} lacks it")
         if rule.op == "matches":
             if not isinstance(value, str):
-                return ClaimCheck(label, "fail", f"{rule.claim} is {_kind(value)}, not a string", rule=True)
+                return ClaimCheck(label, "fail", f"{rule.claim} is {json_kind(value)}, not a string", rule=True)
             try:
                 found = regex.search(rule.value, value[:10_000], timeout=REGEX_TIMEOUT) is not None
             except TimeoutError:
@@ -363,7 +349,7 @@ class _Checker:
             return result(found, f"{rule.claim} matches", f"{rule.claim} {shown} does not match")
         number = as_numeric_date(value)
         if number is None:
-            return ClaimCheck(label, "fail", f"{rule.claim} is {_kind(value)}, not a number", rule=True)
+            return ClaimCheck(label, "fail", f"{rule.claim} is {json_kind(value)}, not a number", rule=True)
         limit = float(rule.value)
         ok = number >= limit if rule.op == "gte" else number <= limit
         sign = "≥" if rule.op == "gte" else "≤"

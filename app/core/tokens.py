@@ -8,7 +8,7 @@ from typing import Any
 from .b64 import Segment, decode_segment
 from .errors import InputError
 from .extract import extract_token
-from .jsonparse import Duplicate, parse_json
+from .jsonparse import Duplicate, json_kind, parse_json
 
 __all__ = ["DEFAULT_MAX_TOKEN", "DecodedToken", "decode_token"]
 
@@ -51,12 +51,6 @@ class DecodedToken:
     def alg(self) -> str | None:
         alg = self.header.get("alg")
         return alg if isinstance(alg, str) else None
-
-
-def _json_kind(value: Any) -> str:
-    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(
-        type(value), "null" if value is None else "a number"
-    )
 
 
 def _text(raw: bytes, where: str) -> str:
@@ -114,7 +108,7 @@ def decode_token(text: str, *, max_size: int = DEFAULT_MAX_TOKEN) -> DecodedToke
     if not isinstance(parsed_header.value, dict):
         raise InputError(
             "header_not_object",
-            f"The header is JSON but not an object (it is {_json_kind(parsed_header.value)})",
+            f"The header is JSON but not an object (it is {json_kind(parsed_header.value)})",
             "header",
         )
     header: dict[str, Any] = parsed_header.value
@@ -145,7 +139,7 @@ def decode_token(text: str, *, max_size: int = DEFAULT_MAX_TOKEN) -> DecodedToke
         if isinstance(parsed_payload.value, dict):
             payload = parsed_payload.value
         else:
-            payload_kind = _json_kind(parsed_payload.value)
+            payload_kind = json_kind(parsed_payload.value)
 
     return DecodedToken(
         text=token,

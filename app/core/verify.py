@@ -18,7 +18,7 @@ from joserfc.errors import (
 
 from .algorithms import SUPPORTED, AlgSpec, implementation, spec_for, suggest
 from .claims import ClaimCheck, ClaimInfo, describe_claims
-from .findings import Finding, key_findings, sort_findings, token_findings
+from .findings import DEFAULT_LONG_LIFETIME, Finding, key_findings, sort_findings, token_findings
 from .keys import DEFAULT_MAX_KEY, KeyInput, ParsedKey, looks_like_key_material, parse_key
 from .policy import Policy, check_claims
 from .tokens import DEFAULT_MAX_TOKEN, DecodedToken, decode_token
@@ -101,10 +101,17 @@ class VerifyResult:
         return self.verdict.status == 200
 
 
-def decode(text: str, *, now: float | None = None, max_token: int = DEFAULT_MAX_TOKEN) -> DecodeResult:
+def decode(
+    text: str,
+    *,
+    now: float | None = None,
+    max_token: int = DEFAULT_MAX_TOKEN,
+    long_lifetime: float = DEFAULT_LONG_LIFETIME,
+) -> DecodeResult:
     token = decode_token(text, max_size=max_token)
     moment = time.time() if now is None else now
-    return DecodeResult(token, describe_claims(token.payload, moment), sort_findings(token_findings(token)))
+    findings = token_findings(token, moment, long_lifetime)
+    return DecodeResult(token, describe_claims(token.payload, moment), sort_findings(findings))
 
 
 def _fail(token: DecodedToken, status: SignatureStatus, message: str, **extra: object) -> SignatureCheck:
@@ -138,6 +145,8 @@ def _structure_problem(token: DecodedToken, allowed: Collection[str]) -> Signatu
         crit = header["crit"]
         if not isinstance(crit, list) or not crit or not all(isinstance(c, str) for c in crit):
             return _fail(token, "invalid", "crit must be a non-empty array of header names (RFC 7515 §4.1.11)")
+        if len(set(crit)) != len(crit):
+            return _fail(token, "invalid", "crit names the same header twice; a strict verifier rejects it")
         unknown = [c for c in crit if c not in UNDERSTOOD_CRIT]
         if unknown:
             return _fail(
@@ -299,16 +308,17 @@ def verify(
     policy: Policy | None = None,
     max_token: int = DEFAULT_MAX_TOKEN,
     max_key: int = DEFAULT_MAX_KEY,
+    long_lifetime: float = DEFAULT_LONG_LIFETIME,
 ) -> VerifyResult:
     """Verify ``text`` with ``key_text``; InputError only for input that cannot be read at all."""
     policy = policy or Policy()
     token = decode_token(text, max_size=max_token)
     now = time.time() if policy.now is None else policy.now
     allowed = tuple(a for a in (algorithms or SUPPORTED) if a in SUPPORTED)
-    findings = token_findings(token)
+    findings = token_findings(token, now, long_lifetime)
 
     key_input: KeyInput | None = None
-    if key_text is not None and (key_text.strip() or key_text):
+    if key_text is not None:  # "" is an empty secret, refused by parse_key; None means no key given
         key_input = parse_key(key_text, secret_encoding, max_size=max_key)
         findings += key_findings(key_input, token.alg, "verify")
     signature = check_signature(token, key_input, allowed)

@@ -90,7 +90,8 @@ class SignRequest(BaseModel):
 
 @router.post("/decode", responses=_ERRORS, summary="Decode a token without a key")
 def api_decode(body: DecodeRequest, settings: SettingsDep) -> dict[str, Any]:
-    return decode_json(decode(body.token, max_token=settings.max_token_bytes))
+    result = decode(body.token, max_token=settings.max_token_bytes, long_lifetime=settings.long_lifetime_seconds)
+    return decode_json(result)
 
 
 @router.post("/verify", responses=_ERRORS, summary="Verify signature and claims; a failing token is still a 200")
@@ -113,6 +114,7 @@ def api_verify(body: VerifyRequest, settings: SettingsDep, store: StoreDep) -> d
         policy=build_policy(policy_model, store),
         max_token=settings.max_token_bytes,
         max_key=settings.max_key_bytes,
+        long_lifetime=settings.long_lifetime_seconds,
     )
     return verify_json(result)
 

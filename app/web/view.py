@@ -203,6 +203,7 @@ def _verify_view(token: str, options: Options, env: Env, **extra: Any) -> Debugg
             policy=policy,
             max_token=max_token,
             max_key=max_key,
+            long_lifetime=settings.long_lifetime_seconds,
         )
     except InputError as exc:
         if exc.problem.segment not in ("key", "secret_encoding"):
