@@ -1,17 +1,266 @@
-"""Command line: ``jwtlens serve`` (also bare ``jwtlens`` and ``python -m app``)."""
+"""Command line: ``jwtlens serve|decode|verify|sign|keygen`` (bare ``jwtlens`` serves; so does ``python -m app``).
+
+Exit codes for scripts and CI: 0 valid, 1 invalid (a token that does not verify, a refused key),
+2 usage error (argparse's own code, and unreadable files).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import logging
+import os
 import sys
 import threading
 import webbrowser
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
 
 from app import __version__
 from app.config import Settings
 
 __all__ = ["build_parser", "main"]
+
+EXIT_VALID, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad arguments or unreadable files: exit code 2."""
+
+
+# -- output ----------------------------------------------------------------------
+
+
+class Painter:
+    """ANSI colours on a terminal, plain text elsewhere (and whenever NO_COLOR is set)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.enabled = stream.isatty() and "NO_COLOR" not in os.environ
+
+    def __call__(self, text: str, style: str) -> str:
+        return f"\033[{_CODES[style]}m{text}\033[0m" if self.enabled else text
+
+
+_CODES = {"ok": "32", "bad": "31", "warn": "33", "dim": "2", "bold": "1", "info": "36"}
+_SEVERITY_STYLE = {"danger": "bad", "warning": "warn", "info": "info"}
+_STATUS_STYLE = {"pass": "ok", "fail": "bad", "warn": "warn", "skip": "dim"}
+
+
+def _print_findings(findings: list[dict[str, Any]], paint: Painter, out: TextIO) -> None:
+    if findings:
+        print(paint("Findings", "bold"), file=out)
+    for finding in findings:
+        print(
+            f"  {paint(finding['severity'].upper(), _SEVERITY_STYLE[finding['severity']])} {finding['message']}",
+            file=out,
+        )
+        if finding.get("hint"):
+            print(f"    {paint(finding['hint'], 'dim')}", file=out)
+
+
+def _print_decoded(data: dict[str, Any], paint: Painter, out: TextIO) -> None:
+    print(paint("Header", "bold"), file=out)
+    print(json.dumps(data["header"], indent=2, ensure_ascii=False), file=out)
+    print(paint("Payload", "bold"), file=out)
+    payload = data["payload"]
+    print(json.dumps(payload, indent=2, ensure_ascii=False) if payload is not None else data["payload_text"], file=out)
+    for claim in data.get("claims", []):
+        if "time" in claim:
+            print(f"  {claim['name']}: {claim['time']['iso']} ({claim['time']['relative']})", file=out)
+
+
+# -- input -----------------------------------------------------------------------
+
+
+def _read_value(value: str | None, what: str) -> str | None:
+    """``VALUE`` as given, ``@path`` read from a file, ``@-`` from stdin."""
+    if value is None or not value.startswith("@"):
+        return value
+    source = value[1:]
+    try:
+        return sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read the {what} from {source}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"the {what} file {source} is not UTF-8 text") from None
+
+
+def _read_token(arg: str | None) -> str:
+    if arg is None or arg == "-":
+        if sys.stdin.isatty():
+            raise UsageError("give a token as an argument or pipe it on stdin")
+        return sys.stdin.read()
+    return _read_value(arg, "token") or ""
+
+
+def _json_arg(value: str | None, what: str) -> Any:
+    text = _read_value(value, what)
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise UsageError(f"the {what} is not valid JSON: {exc}") from None
+
+
+# -- commands ----------------------------------------------------------------------
+
+
+def _cmd_decode(args: argparse.Namespace, out: TextIO) -> int:
+    from app.core import decode
+    from app.web.present import decode_json
+
+    data = decode_json(decode(_read_token(args.token)))
+    if args.json:
+        print(json.dumps(data, indent=2, ensure_ascii=False), file=out)
+    else:
+        paint = Painter(out)
+        _print_decoded(data, paint, out)
+        _print_findings(data["findings"], paint, out)
+    return EXIT_VALID
+
+
+def _policy(args: argparse.Namespace) -> dict[str, Any]:
+    policy: dict[str, Any] = _json_arg(args.policy, "policy") or {}
+    if not isinstance(policy, dict):
+        raise UsageError("the policy must be a JSON object")
+    for name in ("iss", "aud", "required"):
+        values = getattr(args, name)
+        if values:
+            policy[name] = values
+    for name in ("sub", "typ", "leeway", "now", "max_age"):
+        value = getattr(args, name)
+        if value is not None:
+            policy[name] = value
+    return policy
+
+
+def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
+    from app.core import policy_from_dict, verify
+    from app.web.present import verify_json
+
+    result = verify(
+        _read_token(args.token),
+        _read_value(args.key, "key"),
+        secret_encoding=args.secret_encoding,
+        algorithms=args.alg or None,
+        policy=policy_from_dict(_policy(args)),
+    )
+    data = verify_json(result)
+    if args.json:
+        print(json.dumps(data, indent=2, ensure_ascii=False), file=out)
+    else:
+        paint = Painter(out)
+        signature = data["signature"]
+        print(paint(signature["message"], "ok" if signature["valid"] else "bad"), file=out)
+        for claim in data["claims"]:
+            label = paint(claim["status"].upper(), _STATUS_STYLE[claim["status"]])
+            print(f"  {label} {claim['name']}: {claim['message']}", file=out)
+        verdict = data["verdict"]
+        print(paint(f"{verdict['status']}: {verdict['reason']}", "ok" if data["verified"] else "bad"), file=out)
+        _print_findings(data["findings"], paint, out)
+    return EXIT_VALID if result.verified else EXIT_INVALID
+
+
+def _cmd_sign(args: argparse.Namespace, out: TextIO) -> int:
+    from app.core import sign
+    from app.web.present import sign_json
+
+    header = _json_arg(args.header, "header")
+    if not isinstance(header, dict):
+        raise UsageError('--header must be a JSON object, e.g. \'{"alg": "HS256"}\'')
+    payload = _json_arg(args.payload, "payload") if args.payload is not None else {}
+    if not isinstance(payload, (dict, str)):
+        raise UsageError("--payload must be a JSON object (or a JSON string)")
+    result = sign(
+        header, payload, _read_value(args.key, "key"), secret_encoding=args.secret_encoding, allow_none=args.allow_none
+    )
+    if args.json:
+        print(json.dumps(sign_json(result), indent=2, ensure_ascii=False), file=out)
+    else:
+        print(result.token, file=out)
+    return EXIT_VALID
+
+
+def _cmd_keygen(args: argparse.Namespace, out: TextIO) -> int:
+    from app.core.keytools import generate_key
+
+    key = generate_key(args.kty, size=args.size, crv=args.crv, kid=args.kid)
+    if args.json:
+        data = {
+            "private_pem": key.private_pem,
+            "public_pem": key.public_pem,
+            "private_jwk": key.private_jwk,
+            "public_jwk": key.public_jwk,
+            "jwks": key.jwks,
+            "thumbprint": key.thumbprint,
+        }
+        print(json.dumps({k: v for k, v in data.items() if v is not None}, indent=2), file=out)
+    elif args.format == "jwk":
+        print(json.dumps(key.private_jwk, indent=2), file=out)
+    else:
+        print(key.private_pem or json.dumps(key.private_jwk, indent=2), file=out, end="")
+        if key.public_pem:
+            print(key.public_pem, file=out, end="")
+    return EXIT_VALID
+
+
+def _serve(args: argparse.Namespace, out: TextIO) -> int:
+    import uvicorn
+
+    from app.main import access_token_for, create_app
+
+    overrides: dict[str, Any] = {"host": args.host, "port": args.port}
+    if args.no_auth:
+        overrides["no_auth"] = True
+    if args.allowed_host:
+        overrides["allowed_hosts"] = args.allowed_host
+    settings = Settings(**overrides)
+    token = access_token_for(settings)
+    host_text = f"[{args.host}]" if ":" in args.host else args.host
+    url = f"http://{host_text}:{args.port}/"
+    print(f"jwtlens {__version__}: serving on {url}", file=out, flush=True)
+    if not settings.loopback:
+        if token is None:
+            print(
+                "WARNING: bound to a network address WITHOUT an access token (--no-auth): anyone who can reach "
+                "this port can use jwtlens and read what is pasted into it.",
+                file=sys.stderr,
+                flush=True,
+            )
+        else:
+            print(
+                "WARNING: bound to a network address; every visitor needs the access token. Open once:\n"
+                f"  {url}?access_token={token}\n"
+                "API clients send 'Authorization: Bearer <token>'. Host names other than localhost must be listed "
+                "in JWTLENS_ALLOWED_HOSTS.",
+                file=sys.stderr,
+                flush=True,
+            )
+    if args.open:
+        threading.Timer(1.0, webbrowser.open, args=(url,)).start()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    uvicorn.run(
+        create_app(settings, access_token=token),
+        host=args.host,
+        port=args.port,
+        access_log=False,  # ours logs method, path and status; uvicorn's would log query strings
+        log_level="warning",
+        proxy_headers=settings.forwarded_allow_ips is not None,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+    )
+    return EXIT_VALID
+
+
+# -- parser ----------------------------------------------------------------------
+
+
+def _add_key(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    parser.add_argument("--key", required=required, help="secret, PEM, JWK or JWKS; @file reads a file, @- stdin")
+    parser.add_argument(
+        "--secret-encoding", default="utf8", choices=["utf8", "base64", "base64url", "hex"], help="HMAC secret encoding"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,6 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jwtlens", description="A local JWT debugger.")
     parser.add_argument("--version", action="version", version=f"jwtlens {__version__}")
     commands = parser.add_subparsers(dest="command")
+
     serve = commands.add_parser("serve", help="serve the debugger (the default command)")
     serve.add_argument(
         "--host",
@@ -27,27 +277,62 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--port", type=int, default=defaults.port, help="port (default %(default)s)")
     serve.add_argument("--open", action="store_true", help="open the page in a browser once serving")
+    serve.add_argument("--no-auth", action="store_true", help="serve a network address without an access token")
+    serve.add_argument("--allowed-host", action="append", help="a host name the server answers to (repeatable)")
+
+    decode = commands.add_parser("decode", help="decode a token without a key")
+    decode.add_argument("token", nargs="?", help="the token, @file, or - / nothing for stdin")
+    decode.add_argument("--json", action="store_true", help="print the API's JSON")
+
+    verify = commands.add_parser("verify", help="verify signature and claims; exit 0 only when verified")
+    verify.add_argument("token", nargs="?", help="the token, @file, or - / nothing for stdin")
+    _add_key(verify, required=False)
+    verify.add_argument("--alg", action="append", help="allowed algorithm (repeatable; default all)")
+    verify.add_argument("--iss", action="append", help="accepted issuer (repeatable)")
+    verify.add_argument("--aud", action="append", help="accepted audience (repeatable)")
+    verify.add_argument("--sub", help="expected subject")
+    verify.add_argument("--typ", help="expected header typ")
+    verify.add_argument("--required", action="append", help="claim that must be present (repeatable)")
+    verify.add_argument("--leeway", type=float, help="seconds of clock skew allowed")
+    verify.add_argument("--now", type=float, help="check as if it were this time (epoch seconds)")
+    verify.add_argument("--max-age", type=float, help="reject when now - iat exceeds this (seconds)")
+    verify.add_argument("--policy", help="a policy as JSON (the API's 'policy'), or @file")
+    verify.add_argument("--json", action="store_true", help="print the API's JSON")
+
+    sign = commands.add_parser("sign", help="sign a header and payload")
+    sign.add_argument("--header", required=True, help='header JSON or @file, e.g. \'{"alg": "HS256"}\'')
+    sign.add_argument("--payload", help="payload JSON or @file (default {})")
+    _add_key(sign, required=False)
+    sign.add_argument("--allow-none", action="store_true", help="allow alg none (an unsigned token), on purpose")
+    sign.add_argument("--json", action="store_true", help="print the API's JSON")
+
+    keygen = commands.add_parser("keygen", help="generate a key")
+    keygen.add_argument("--kty", default="EC", choices=["RSA", "EC", "OKP", "oct"], help="key type (default EC)")
+    keygen.add_argument("--size", type=int, help="RSA: 2048, 3072, 4096; oct: 256, 384, 512 (bits)")
+    keygen.add_argument("--crv", help="EC: P-256, P-384, P-521, secp256k1; OKP: Ed25519, Ed448, X25519, X448")
+    keygen.add_argument("--kid", help="key id (default: the RFC 7638 thumbprint)")
+    keygen.add_argument("--format", choices=["pem", "jwk"], default="pem", help="output form (default pem)")
+    keygen.add_argument("--json", action="store_true", help="print every form as JSON")
     return parser
 
 
-def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from app.main import create_app
-
-    settings = Settings(host=args.host, port=args.port)
-    url = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}/"
-    print(f"jwtlens {__version__}: serving on {url}", flush=True)
-    if args.open:
-        threading.Timer(1.0, webbrowser.open, args=(url,)).start()
-    # access_log off: URLs carry no secrets here, but a quiet log is the safe default.
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, access_log=False, log_level="warning")
-    return 0
+_COMMANDS = {"serve": _serve, "decode": _cmd_decode, "verify": _cmd_verify, "sign": _cmd_sign, "keygen": _cmd_keygen}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from app.core import InputError
+
     args = list(sys.argv[1:] if argv is None else argv)
     # Bare `jwtlens` (or `jwtlens --port 9000`) means `jwtlens serve ...`.
     if not args or (args[0].startswith("-") and args[0] not in ("-h", "--help", "--version")):
         args = ["serve", *args]
-    return _serve(build_parser().parse_args(args))
+    parsed = build_parser().parse_args(args)
+    try:
+        return _COMMANDS[parsed.command](parsed, sys.stdout)
+    except UsageError as exc:
+        print(f"jwtlens {parsed.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except InputError as exc:
+        where = f" ({exc.problem.segment})" if exc.problem.segment else ""
+        print(f"jwtlens {parsed.command}: {exc.problem.message}{where}", file=sys.stderr)
+        return EXIT_INVALID

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["Settings", "get_settings"]
+__all__ = ["Settings", "get_settings", "is_loopback"]
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and localhost: addresses only this machine can reach."""
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class Settings(BaseSettings):
@@ -25,6 +39,37 @@ class Settings(BaseSettings):
     db_path: Path | None = Field(
         None, description="SQLite file for profiles and the replay log (default: the user's data directory)"
     )
+
+    access_token: SecretStr | None = Field(
+        None, description="Token a browser or API client must present when bound to a non-loopback address"
+    )
+    no_auth: bool = Field(False, description="Serve a non-loopback address without an access token (not advised)")
+    allowed_hosts: CommaList = Field(
+        default_factory=list,
+        description="Host names (besides localhost, 127.0.0.1 and [::1]) this server answers to; comma-separated",
+    )
+    forwarded_allow_ips: str | None = Field(
+        None, description="Proxy addresses whose X-Forwarded-* headers are trusted (uvicorn's forwarded_allow_ips)"
+    )
+    fetch_allowlist: CommaList = Field(
+        default_factory=list,
+        description="host[:port] entries JWKS and discovery fetches may reach when bound to a non-loopback address",
+    )
+
+    @field_validator("allowed_hosts", "fetch_allowlist", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @property
+    def loopback(self) -> bool:
+        return is_loopback(self.host)
+
+    @property
+    def auth_required(self) -> bool:
+        return not self.loopback and not self.no_auth
 
     @property
     def database(self) -> Path:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from fastapi import FastAPI
 
 from app import __version__
@@ -10,6 +12,7 @@ from app.paths import STATIC_DIR
 from app.store import Store
 from app.web import api, fragments, pages, profiles
 from app.web.errors import install_error_handlers
+from app.web.guard import AccessGuard
 from app.web.headers import SecurityHeaders
 from app.web.limits import BodySizeLimit
 from app.web.render import CachedStatic
@@ -17,8 +20,19 @@ from app.web.render import CachedStatic
 __all__ = ["app", "create_app"]
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def access_token_for(settings: Settings) -> str | None:
+    """The token a non-loopback instance demands: configured, or made now (the CLI prints it)."""
+    if not settings.auth_required:
+        return None
+    if settings.access_token is not None and settings.access_token.get_secret_value():
+        return settings.access_token.get_secret_value()
+    return secrets.token_urlsafe(24)
+
+
+def create_app(settings: Settings | None = None, *, access_token: str | None = None) -> FastAPI:
+    """The application. ``access_token`` overrides the one derived from settings (the CLI passes its own)."""
     settings = settings or get_settings()
+    token = access_token if access_token is not None else access_token_for(settings)
     application = FastAPI(
         title="jwtlens",
         version=__version__,
@@ -37,7 +51,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     application.include_router(profiles.router)
     application.mount("/static", CachedStatic(directory=str(STATIC_DIR)), name="static")
     application.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # Before any handler: refuse foreign Hosts, cross-site POSTs and strangers (inside the headers layer,
+    # so its refusals carry the security headers too).
+    allowed = frozenset(h.strip().lower().strip("[]") for h in settings.allowed_hosts)
+    application.add_middleware(AccessGuard, allowed_hosts=allowed, access_token=token)
     application.add_middleware(SecurityHeaders)
+    application.state.access_token = token
     return application
 
 

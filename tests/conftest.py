@@ -22,9 +22,14 @@ def settings(tmp_path) -> Settings:
     return Settings(db_path=tmp_path / "jwtlens.sqlite3")
 
 
+def local_client(settings: Settings) -> TestClient:
+    """The app in-process, addressed as http://127.0.0.1 like a browser on this machine."""
+    return TestClient(create_app(settings), base_url="http://127.0.0.1")
+
+
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
+    with local_client(settings) as test_client:
         yield test_client
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from app.config import Settings
 from app.core import SUPPORTED, sign
-from tests.conftest import future
+from tests.conftest import future, local_client
 from tests.test_core_tokens import b64
 
 CANARY = "CANARY-s3cr3t-7f3a"
@@ -220,12 +220,9 @@ def test_every_algorithm_signs_and_verifies_over_the_api(client, alg):
 
 
 def test_size_caps_answer_413(settings):
-    from fastapi.testclient import TestClient
-
-    from app.main import create_app
 
     small = Settings(max_token_bytes=2048, max_key_bytes=2048, max_body_bytes=8192)
-    with TestClient(create_app(small)) as client:
+    with local_client(small) as client:
         err = error_of(client.post("/api/decode", json={"token": "a" * 3000}), 413)
         assert err["code"] == "token_too_large"
         err = error_of(client.post("/api/verify", json={"token": "e30.e30.c2ln", "key": "k" * 3000}), 413)

@@ -382,14 +382,12 @@ def test_hygiene_findings(client, secret):
 
 
 def test_lifetime_threshold_is_configurable(tmp_path, secret):
-    from fastapi.testclient import TestClient
-
     from app.config import Settings
-    from app.main import create_app
+    from tests.conftest import local_client
 
     now = int(time.time())
     token = sign({"alg": "HS256"}, {"aud": "x", "iat": now, "exp": now + 7200}, secret).token
-    with TestClient(create_app(Settings(db_path=tmp_path / "db", long_lifetime_seconds=3600))) as strict:
+    with local_client(Settings(db_path=tmp_path / "db", long_lifetime_seconds=3600)) as strict:
         assert "long_lifetime" in codes(verify_api(strict, token, secret))
 
 

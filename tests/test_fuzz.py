@@ -14,7 +14,7 @@ from joserfc.jwk import ECKey, RSAKey
 
 from app.config import Settings
 from app.core import sign
-from app.main import create_app
+from tests.conftest import local_client
 
 SECRET = "fuzz-secret-0123456789abcdefghijklmnop"
 RSA = RSAKey.generate_key(2048)
@@ -32,7 +32,7 @@ BOUND_SECONDS = 5.0
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(db_path=tmp_path_factory.mktemp("fuzz") / "db"))) as test_client:
+    with local_client(Settings(db_path=tmp_path_factory.mktemp("fuzz") / "db")) as test_client:
         yield test_client
 
 

@@ -61,7 +61,7 @@ from fastapi.testclient import TestClient
 from app.main import create_app
 print(app.__file__)
 print(app.paths.TEMPLATES_DIR)
-client = TestClient(create_app())
+client = TestClient(create_app(), base_url="http://127.0.0.1")
 page = client.get("/")
 assert page.status_code == 200 and 'id="pane-verify"' in page.text, page.status_code
 css = re.search(r'href="(/static/app.css[^"]*)"', page.text).group(1)

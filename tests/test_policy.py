@@ -327,3 +327,12 @@ def test_any_claim_values_give_a_row_and_never_raise(payload):
     checks = check_claims(payload, policy, NOW, {})
     assert all(c.status in ("pass", "fail", "warn", "skip") and c.message for c in checks)
     json.dumps([c.message for c in checks])
+
+
+def test_expected_iss_aud_sub_make_the_claim_required():
+    result = rows({}, iss=("https://idp",), aud=("api",), sub="ada")
+    assert result == {
+        "iss": ("fail", "required claim iss is missing"),
+        "sub": ("fail", "required claim sub is missing"),
+        "aud": ("fail", "required claim aud is missing"),
+    }

@@ -10,9 +10,8 @@ from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.core import sign
-from app.main import create_app
 from app.store import NO_EXP_TTL, Profile, Store
-from tests.conftest import NOW, future
+from tests.conftest import NOW, future, local_client
 
 
 @pytest.fixture
@@ -21,7 +20,7 @@ def db(tmp_path):
 
 
 def app_client(db) -> TestClient:
-    return TestClient(create_app(Settings(db_path=db)))
+    return local_client(Settings(db_path=db))
 
 
 def replay_request(token: str, secret: str, **policy) -> dict:

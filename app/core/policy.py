@@ -390,6 +390,10 @@ def check_claims(
         "jti": checker.jti,
     }
     required = set(policy.required)
+    # An expected value implies the claim must be there, as real servers treat it.
+    required.update(
+        name for name, expected in (("iss", policy.iss), ("aud", policy.aud), ("sub", policy.sub)) if expected
+    )
     if policy.max_age is not None and not policy.oidc:
         required.add("iat")
     for name in _REGISTERED:
