@@ -1,17 +1,104 @@
-// jwtlens: the only script of ours. Shows claim times in the browser's own time zone.
+// jwtlens: the only script of ours. Local times, copy buttons, share links (in the URL fragment,
+// which browsers never send to a server) and keyboard shortcuts. No inline handlers: the CSP forbids them.
 (function () {
   "use strict";
-  function localize(root) {
-    var nodes = (root || document).querySelectorAll(".local-time[data-epoch]");
+
+  function $(selector) { return document.querySelector(selector); }
+
+  function localize() {
+    var nodes = document.querySelectorAll(".local-time[data-epoch]");
     for (var i = 0; i < nodes.length; i++) {
-      var epoch = Number(nodes[i].getAttribute("data-epoch"));
-      if (!isFinite(epoch)) continue;
-      var date = new Date(epoch * 1000);
-      if (isNaN(date.getTime())) continue;
-      nodes[i].textContent = date.toLocaleString();
+      var date = new Date(Number(nodes[i].getAttribute("data-epoch")) * 1000);
+      if (!isNaN(date.getTime())) nodes[i].textContent = date.toLocaleString();
     }
   }
-  document.addEventListener("DOMContentLoaded", function () { localize(document); });
-  document.addEventListener("htmx:afterSettle", function () { localize(document); });
-  document.addEventListener("htmx:oobAfterSwap", function () { localize(document); });
+
+  function say(text) {
+    var out = $("#share-output");
+    if (out) out.textContent = text;
+  }
+
+  function copyText(text, done) {
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(function () { say(done); }, function () { say(text); });
+    } else {
+      say(text); // no clipboard on plain http: show it to copy by hand
+    }
+  }
+
+  function shareLink() {
+    var token = $("#token");
+    if (!token || !token.value.trim()) { say("Paste a token first."); return; }
+    var params = new URLSearchParams();
+    params.set("token", token.value.trim());
+    var result = $("#verify-result");
+    var withKey = $("#share-key") && $("#share-key").checked;
+    if (withKey) {
+      if (result && result.getAttribute("data-key-public") === "true") {
+        params.set("key", $("#key").value.trim());
+      } else {
+        say("Only a public key can go into a link; this one is a secret or a private key, so it was left out.");
+      }
+    }
+    var link = location.origin + location.pathname + "#" + params.toString();
+    copyText(link, "Share link copied. The token rides in the # part, which is never sent to a server.");
+  }
+
+  function fill(selector, value) {
+    var field = $(selector);
+    if (!field) return;
+    field.value = value;
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  function openShared() {
+    if (!location.hash || location.hash.length < 2) return;
+    var params = new URLSearchParams(location.hash.slice(1));
+    var token = params.get("token");
+    if (!token) return;
+    // The example's keys must not judge a shared token: clear them, then fill what the link carries.
+    fill("#key", params.get("key") || "");
+    fill("#sign-key", "");
+    fill("#token", token);
+  }
+
+  function toggleMode() {
+    var sign = $("#mode-sign"), verify = $("#mode-verify");
+    if (!sign || !verify) return;
+    var next = sign.checked ? verify : sign;
+    next.checked = true;
+    next.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+
+  var shortcuts = {
+    T: function () { $("#token").focus(); },
+    P: function () { $("#payload-json").focus(); },
+    K: function () { ($("#mode-sign").checked ? $("#sign-key") : $("#key")).focus(); },
+    M: toggleMode,
+    E: function () { $("#load-example").click(); },
+    C: function () { copyText($("#token").value, "Token copied."); },
+    L: shareLink
+  };
+
+  document.addEventListener("keydown", function (event) {
+    if (!event.altKey || !event.shiftKey || event.ctrlKey || event.metaKey) return;
+    var action = shortcuts[event.key.toUpperCase()] || shortcuts[(event.code || "").replace("Key", "")];
+    if (action) { event.preventDefault(); action(); }
+  });
+
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    if (!(target instanceof Element)) return;
+    var copy = target.closest("button.copy");
+    if (copy) {
+      var source = $(copy.getAttribute("data-copy"));
+      if (source) copyText(source.value !== undefined ? source.value : source.textContent, "Copied.");
+    } else if (target.closest("#share-link")) {
+      shareLink();
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () { localize(); openShared(); });
+  document.addEventListener("htmx:afterSettle", localize);
+  document.addEventListener("htmx:oobAfterSwap", localize);
 })();

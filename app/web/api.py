@@ -8,10 +8,11 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from app.core import InputError, Policy, decode, policy_from_dict, sign, verify
+from app.core.compare import compare_tokens
 from app.store import ReplayLog, Store
 
 from .deps import SettingsDep, StoreDep
-from .present import decode_json, sign_json, verify_json
+from .present import compare_json, decode_json, sign_json, verify_json
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -80,6 +81,11 @@ def build_policy(model: PolicyModel | None, store: Store) -> Policy | None:
     return policy_from_dict(data, ReplayLog(store) if model.replay else None)
 
 
+class CompareRequest(BaseModel):
+    first: str = Field(description="A compact JWS")
+    second: str = Field(description="Another compact JWS to compare with the first")
+
+
 class SignRequest(BaseModel):
     header: dict[str, Any]
     payload: dict[str, Any] | str
@@ -135,3 +141,8 @@ def api_sign(body: SignRequest, settings: SettingsDep) -> dict[str, Any]:
         max_key=settings.max_key_bytes,
     )
     return sign_json(result)
+
+
+@router.post("/compare", responses=_ERRORS, summary="Compare two tokens' headers, claims and lifetimes")
+def api_compare(body: CompareRequest, settings: SettingsDep) -> dict[str, Any]:
+    return compare_json(compare_tokens(body.first, body.second, max_token=settings.max_token_bytes))

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from app.core import ALGORITHMS, SUPPORTED, InputError
+from app.core.compare import compare_tokens
 
 from . import profiles
 from .deps import SettingsDep, StoreDep
@@ -174,3 +175,17 @@ async def import_profiles(request: Request, settings: SettingsDep, store: StoreD
     except InputError as exc:
         return debugger(request, view, env, f"Not imported: {exc.problem.message}")
     return debugger(request, view, env, f"Imported {done['imported']} profile(s): {', '.join(done['names'])}")
+
+
+@router.post("/compare", response_class=HTMLResponse)
+async def compare(request: Request, settings: SettingsDep) -> HTMLResponse:
+    form = await read_form(request)
+    comparison, problem = None, None
+    if form.get("compare_token").strip():
+        try:
+            comparison = compare_tokens(
+                form.get("token"), form.get("compare_token"), max_token=settings.max_token_bytes
+            )
+        except InputError as exc:
+            problem = exc.problem
+    return templates.TemplateResponse(request, "_compare.html", {"comparison": comparison, "problem": problem})

@@ -6,6 +6,7 @@ from typing import Any
 
 from app.core import DecodeResult, SignResult, VerifyResult
 from app.core.claims import ClaimCheck, ClaimInfo
+from app.core.compare import Comparison
 from app.core.findings import Finding
 from app.core.jsonparse import json_safe
 from app.core.tokens import DecodedToken
@@ -77,3 +78,19 @@ def sign_json(result: SignResult) -> dict[str, Any]:
     if result.key is not None:
         key = {"kid": result.key.kid, "thumbprint": result.key.thumbprint, "description": result.key.description}
     return {"token": result.token, "alg": result.alg, "key": key, "findings": _findings(result.findings)}
+
+
+def compare_json(result: Comparison) -> dict[str, Any]:
+    return {
+        "differences": [
+            {
+                "part": d.part,
+                "name": d.name,
+                "change": d.change,
+                "first": json_safe(d.first),
+                "second": json_safe(d.second),
+            }
+            for d in result.differences
+        ],
+        "lifetimes": [{"seconds": lt.seconds, "text": lt.text} for lt in result.lifetimes],
+    }
