@@ -215,9 +215,8 @@ def check_signature(token: DecodedToken, key_input: KeyInput | None, allowed: Co
     assert spec is not None
     if key_input is None:
         return _fail(token, "no_key", "No key given: paste the secret or public key to check the signature")
-    if (spec.kty == "oct" and key_input.form in ("pem", "certificate", "ssh")) or (
-        spec.kty == "oct" and all(k.kty != "oct" for k in key_input.keys)
-    ):
+    # PEM, certificates, OpenSSH lines and non-oct JWKs are never HMAC secrets.
+    if spec.kty == "oct" and all(k.kty != "oct" for k in key_input.keys):
         return _fail(
             token,
             "refused",
