@@ -236,3 +236,21 @@ def test_findings_mark_the_part_of_the_token_they_concern(client):
     assert 'data-code="weak_secret" data-segment="signature"' in html
     severities = re.findall(r'class="finding finding-(\w+)"', html)
     assert severities == sorted(severities, key=["danger", "warning", "info"].index)
+
+
+def test_jwks_table_lists_every_key_and_why_it_did_not_match(client, rsa_pair, ec_pair):
+    import json as _json
+
+    ec = {**_json.loads(ec_pair.public_jwk), "kid": "ec-1", "use": "sig", "alg": "ES256"}
+    rsa_key = {**_json.loads(rsa_pair.public_jwk), "kid": "rsa-1"}
+    enc = {**_json.loads(ec_pair.public_jwk), "kid": "ec-1", "use": "enc"}
+    token = sign({"alg": "ES256", "kid": "ec-1"}, {"exp": future()}, ec_pair.private_pem).token
+    html = client.post(
+        "/fragments/settings", data=form(token=token, key=_json.dumps({"keys": [rsa_key, enc, ec]}))
+    ).text
+    assert "JWKS (3 keys): which key matched" in html
+    rows = re.findall(r'<tr class="attempt-(\w+)"><td>(\d)</td><td class="mono">([\w-]+)</td>', html)
+    assert rows == [("skipped", "1", "rsa-1"), ("skipped", "2", "ec-1"), ("verified", "3", "ec-1")]
+    assert "kid &#39;rsa-1&#39; is not the token&#39;s &#39;ec-1&#39;" in html
+    assert "the key&#39;s use is &#39;enc&#39;, not &#39;sig&#39;" in html
+    assert "P-256" in html and "Signature verified" in html
