@@ -56,11 +56,26 @@ class Settings(BaseSettings):
         description="host[:port] entries JWKS and discovery fetches may reach when bound to a non-loopback address",
     )
 
+    fetch_ca_bundle: str | None = Field(
+        None, description="PEM bundle of CAs trusted for https fetches (default: system)"
+    )
+    fetch_timeout: float = Field(5.0, gt=0, le=60, description="Total seconds a JWKS or discovery fetch may take")
+    fetch_max_bytes: int = Field(512 * 1024, ge=1024, description="Largest JWKS or discovery document fetched")
+    fetch_cache_ttl: float = Field(300.0, ge=0, description="Seconds a fetched JWKS or discovery document is reused")
+
     @field_validator("allowed_hosts", "fetch_allowlist", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("fetch_allowlist")
+    @classmethod
+    def _check_allowlist(cls, value: list[str]) -> list[str]:
+        from app.issuers import parse_allowlist
+
+        parse_allowlist(value)  # a bad entry fails at start, not at the first fetch
         return value
 
     @property

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from app import __version__
 from app.config import Settings, get_settings
+from app.issuers import IssuerCache
 from app.paths import STATIC_DIR
 from app.store import Store
 from app.web import api, fragments, pages, profiles
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None, *, access_token: str | None = N
     )
     application.state.settings = settings
     application.state.store = Store(settings.database)
+    application.state.issuer_cache = IssuerCache()
     application.dependency_overrides[get_settings] = lambda: settings
     install_error_handlers(application)
     application.include_router(pages.router)

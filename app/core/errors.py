@@ -21,11 +21,12 @@ class Problem:
     segment: str | None = None
     too_large: bool = False
     missing: bool = False  # the named thing (a profile...) does not exist
+    upstream: bool = False  # another server (an identity provider) failed us
 
     @property
     def status(self) -> int:
-        """The HTTP status this problem maps to: 413, 404 or 400."""
-        return 413 if self.too_large else 404 if self.missing else 400
+        """The HTTP status this problem maps to: 413, 404, 502 or 400."""
+        return 413 if self.too_large else 404 if self.missing else 502 if self.upstream else 400
 
     def as_dict(self) -> dict[str, str | None]:
         return {"code": self.code, "message": self.message, "segment": self.segment}
@@ -35,7 +36,14 @@ class InputError(Exception):
     """Raised by the core when an input is malformed; carries a Problem."""
 
     def __init__(
-        self, code: str, message: str, segment: str | None = None, *, too_large: bool = False, missing: bool = False
+        self,
+        code: str,
+        message: str,
+        segment: str | None = None,
+        *,
+        too_large: bool = False,
+        missing: bool = False,
+        upstream: bool = False,
     ):
-        self.problem = Problem(code, message, segment, too_large, missing)
+        self.problem = Problem(code, message, segment, too_large, missing, upstream)
         super().__init__(message)

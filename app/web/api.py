@@ -11,7 +11,8 @@ from app.core import InputError, Policy, decode, policy_from_dict, sign, verify
 from app.core.compare import compare_tokens
 from app.store import ReplayLog, Store
 
-from .deps import SettingsDep, StoreDep
+from .deps import IssuerCacheDep, SettingsDep, StoreDep
+from .keysource import fetch_keys
 from .present import compare_json, decode_json, sign_json, verify_json
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -72,6 +73,9 @@ class VerifyRequest(BaseModel):
     algorithms: list[str] | None = Field(None, description="Allowed algorithms; default: every supported one")
     policy: PolicyModel | None = None
     profile: str | None = Field(None, description="A saved profile whose policy, key and algorithms fill the gaps")
+    issuer: str | None = Field(None, description="Instead of key: discover this issuer's JWKS (OIDC / RFC 8414)")
+    jwks_url: str | None = Field(None, description="Instead of key: fetch this JWKS URL")
+    refresh_keys: bool = Field(False, description="Fetch again instead of using the cached documents")
 
 
 def build_policy(model: PolicyModel | None, store: Store) -> Policy | None:
@@ -101,8 +105,12 @@ def api_decode(body: DecodeRequest, settings: SettingsDep) -> dict[str, Any]:
 
 
 @router.post("/verify", responses=_ERRORS, summary="Verify signature and claims; a failing token is still a 200")
-def api_verify(body: VerifyRequest, settings: SettingsDep, store: StoreDep) -> dict[str, Any]:
+def api_verify(body: VerifyRequest, settings: SettingsDep, store: StoreDep, cache: IssuerCacheDep) -> dict[str, Any]:
     key, encoding, algorithms, policy_model = body.key, body.secret_encoding, body.algorithms, body.policy
+    source = None
+    if key is None and (body.issuer or body.jwks_url):
+        source = fetch_keys(settings, cache, issuer=body.issuer, jwks_url=body.jwks_url, refresh=body.refresh_keys)
+        key = source.jwks_text
     if body.profile is not None:
         saved = store.profile(body.profile)
         if saved is None:
@@ -122,7 +130,12 @@ def api_verify(body: VerifyRequest, settings: SettingsDep, store: StoreDep) -> d
         max_key=settings.max_key_bytes,
         long_lifetime=settings.long_lifetime_seconds,
     )
-    return verify_json(result)
+    data = verify_json(result)
+    if source is not None:
+        data["key_source"] = source.as_dict()
+        if data["signature"]["key"] is not None:
+            data["signature"]["key"]["source"] = source.label
+    return data
 
 
 @router.post("/replay/clear", summary="Forget every recorded jti")

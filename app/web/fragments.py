@@ -8,13 +8,15 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
 
 from app.core import ALGORITHMS, SUPPORTED, InputError
 from app.core.compare import compare_tokens
 
 from . import profiles
-from .deps import SettingsDep, StoreDep
+from .deps import IssuerCacheDep, SettingsDep, StoreDep
 from .forms import Form, read_form
+from .keysource import fetch_keys
 from .policyform import fields_from_policy, policy_from_form
 from .render import templates
 from .view import (
@@ -37,13 +39,14 @@ def _panes(request: Request, view: DebuggerView, skip: tuple[str, ...]) -> HTMLR
     )
 
 
-def debugger(request: Request, view: DebuggerView, env: Env, note: str | None = None) -> HTMLResponse:
-    """The whole three-pane form, for answers that replace it (examples, profiles)."""
+def debugger(request: Request, view: DebuggerView, env: Env, note: str | None = None, **extra: Any) -> HTMLResponse:
+    """The whole three-pane form, for answers that replace it (examples, profiles, fetched keys)."""
     context = {
         "view": view,
         "algorithms": ALGORITHMS,
         "profiles": [p.name for p in env.store.profiles()],
         "profile_note": note,
+        **extra,
     }
     return templates.TemplateResponse(request, "_debugger.html", context)
 
@@ -189,3 +192,24 @@ async def compare(request: Request, settings: SettingsDep) -> HTMLResponse:
         except InputError as exc:
             problem = exc.problem
     return templates.TemplateResponse(request, "_compare.html", {"comparison": comparison, "problem": problem})
+
+
+@router.post("/fetch-keys", response_class=HTMLResponse)
+async def fetch_issuer_keys(
+    request: Request, settings: SettingsDep, store: StoreDep, cache: IssuerCacheDep
+) -> HTMLResponse:
+    """The 'Fetch keys' and 'Refresh' buttons: the only way the page makes jwtlens reach out."""
+    form = await read_form(request)
+    env = Env(settings, store)
+    url = form.get("issuer_url").strip()
+    kind = "jwks_url" if form.get("issuer_kind") == "jwks_url" else "issuer"
+    try:
+        # Blocking I/O, bounded by the fetch timeout: run it off the event loop.
+        source = await run_in_threadpool(fetch_keys, settings, cache, refresh=form.get("refresh") == "1", **{kind: url})
+    except InputError as exc:
+        view = view_for_settings(form, env)
+        return debugger(request, view, env, issuer_error=exc.problem, issuer_url=url, issuer_kind=kind)
+    view = view_with_options(
+        form.get("token"), replace(Options.from_form(form), mode="verify", key=source.jwks_text), env
+    )
+    return debugger(request, view, env, fetched=source, issuer_url=url, issuer_kind=kind)
