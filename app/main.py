@@ -11,7 +11,7 @@ from app.config import Settings, get_settings
 from app.issuers import IssuerCache
 from app.paths import STATIC_DIR
 from app.store import Store
-from app.web import api, fragments, pages, profiles
+from app.web import api, fragments, keys_api, pages, profiles
 from app.web.errors import install_error_handlers
 from app.web.guard import AccessGuard
 from app.web.headers import SecurityHeaders
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, *, access_token: str | None = N
     application.include_router(fragments.router)
     application.include_router(api.router)
     application.include_router(profiles.router)
+    application.include_router(keys_api.router)
     application.mount("/static", CachedStatic(directory=str(STATIC_DIR)), name="static")
     application.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     # Before any handler: refuse foreign Hosts, cross-site POSTs and strangers (inside the headers layer,

@@ -88,7 +88,7 @@ def decode_token(text: str, *, max_size: int = DEFAULT_MAX_TOKEN) -> DecodedToke
     if len(parts) == 5:
         raise InputError(
             "token_is_jwe",
-            "This is an encrypted token (JWE, five segments); decoding needs a key and is not supported here yet",
+            "This is an encrypted token (JWE, five segments): decode it with decode_jwe, decrypt it with a key",
             "token",
         )
     if len(parts) != 3:

@@ -9,11 +9,12 @@ from pydantic import BaseModel, Field
 
 from app.core import InputError, Policy, decode, policy_from_dict, sign, verify
 from app.core.compare import compare_tokens
+from app.core.jwe import decode_jwe
 from app.store import ReplayLog, Store
 
 from .deps import IssuerCacheDep, SettingsDep, StoreDep
 from .keysource import fetch_keys
-from .present import compare_json, decode_json, sign_json, verify_json
+from .present import compare_json, decode_json, jwe_header_json, sign_json, verify_json
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -100,8 +101,14 @@ class SignRequest(BaseModel):
 
 @router.post("/decode", responses=_ERRORS, summary="Decode a token without a key")
 def api_decode(body: DecodeRequest, settings: SettingsDep) -> dict[str, Any]:
-    result = decode(body.token, max_token=settings.max_token_bytes, long_lifetime=settings.long_lifetime_seconds)
-    return decode_json(result)
+    try:
+        result = decode(body.token, max_token=settings.max_token_bytes, long_lifetime=settings.long_lifetime_seconds)
+    except InputError as exc:
+        if exc.problem.code != "token_is_jwe":
+            raise
+        # A JWE: only its protected header can be read without the key (POST /api/decrypt for the rest).
+        return jwe_header_json(decode_jwe(body.token, max_size=settings.max_token_bytes))
+    return {"type": "JWS", **decode_json(result)}
 
 
 @router.post("/verify", responses=_ERRORS, summary="Verify signature and claims; a failing token is still a 200")

@@ -9,6 +9,8 @@ from app.core.claims import ClaimCheck, ClaimInfo
 from app.core.compare import Comparison
 from app.core.findings import Finding
 from app.core.jsonparse import json_safe
+from app.core.jwe import DecodedJWE, DecryptResult
+from app.core.keytools import ConvertedKey, GeneratedKey
 from app.core.tokens import DecodedToken
 
 __all__ = ["decode_json", "sign_json", "verify_json"]
@@ -93,4 +95,64 @@ def compare_json(result: Comparison) -> dict[str, Any]:
             for d in result.differences
         ],
         "lifetimes": [{"seconds": lt.seconds, "text": lt.text} for lt in result.lifetimes],
+    }
+
+
+def jwe_header_json(token: DecodedJWE) -> dict[str, Any]:
+    return {
+        "type": "JWE",
+        "header": json_safe(token.header),
+        "alg": token.alg,
+        "enc": token.enc,
+        "zip": token.zip,
+        "kid": token.kid,
+        "findings": [f.as_dict() for f in token.findings],
+    }
+
+
+def decrypt_json(result: DecryptResult, nested: dict[str, Any] | None) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "ok": result.ok,
+        "message": result.message,
+        "header": json_safe(result.header),
+        "plaintext": result.plaintext,
+        "plaintext_is_base64url": result.plaintext_is_base64url,
+        "findings": [f.as_dict() for f in result.findings],
+        "attempts": [
+            {"index": a.index, "kid": a.kid, "key": a.description, "outcome": a.outcome, "reason": a.reason}
+            for a in result.attempts
+        ],
+    }
+    if result.payload is not None:
+        data["payload"] = json_safe(result.payload)
+    if nested is not None:
+        data["nested"] = nested
+    return data
+
+
+def generated_json(key: GeneratedKey) -> dict[str, Any]:
+    data = {
+        "kty": key.kty,
+        "description": key.description,
+        "kid": key.kid,
+        "private_pem": key.private_pem,
+        "public_pem": key.public_pem,
+        "private_jwk": key.private_jwk,
+        "public_jwk": key.public_jwk,
+        "jwks": key.jwks,
+        "thumbprint": key.thumbprint,
+    }
+    return {name: value for name, value in data.items() if value is not None}
+
+
+def converted_json(result: ConvertedKey) -> dict[str, Any]:
+    return {
+        "form": result.form,
+        "to": result.to,
+        "output": result.output,
+        "jwks": result.jwks,
+        "keys": [
+            {"kty": k.kty, "description": k.description, "kid": k.kid, "thumbprint": k.thumbprint, "private": k.private}
+            for k in result.keys
+        ],
     }

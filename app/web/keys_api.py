@@ -1,0 +1,94 @@
+"""JSON API for JWE and key tools: decrypt, encrypt, generate, convert."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from app.core import verify
+from app.core.jwe import DecryptResult, decrypt_jwe, encrypt_jwe
+from app.core.keytools import convert_key, generate_key
+
+from .api import _ERRORS, SecretEncoding
+from .deps import SettingsDep
+from .present import converted_json, decrypt_json, generated_json, verify_json
+
+router = APIRouter(prefix="/api", tags=["keys and JWE"])
+
+
+class DecryptRequest(BaseModel):
+    token: str = Field(description="A compact JWE (five segments)")
+    key: str | None = Field(None, description="Private key, JWK, JWKS, or the shared secret / password")
+    secret_encoding: SecretEncoding = "utf8"
+    inner_key: str | None = Field(None, description="Key for a nested signed token (default: key)")
+
+
+class EncryptRequest(BaseModel):
+    header: dict[str, Any] = Field(
+        description='Protected header with alg and enc, e.g. {"alg": "RSA-OAEP-256", "enc": "A256GCM"}'
+    )
+    plaintext: str
+    key: str = Field(description="Recipient's public key, JWK, or the shared secret / password")
+    secret_encoding: SecretEncoding = "utf8"
+
+
+class GenerateRequest(BaseModel):
+    kty: Literal["RSA", "EC", "OKP", "oct"]
+    size: int | None = Field(None, description="RSA: 2048, 3072, 4096; oct: 256, 384, 512 (bits)")
+    crv: str | None = Field(None, description="EC: P-256, P-384, P-521, secp256k1; OKP: Ed25519, Ed448, X25519, X448")
+    kid: str | None = None
+
+
+class ConvertRequest(BaseModel):
+    key: str = Field(description="PEM, certificate, OpenSSH public key, JWK or JWKS")
+    to: Literal["jwk", "pem"]
+    private: bool | None = Field(None, description="True: insist on the private key; False: the public half only")
+    secret_encoding: SecretEncoding = "utf8"
+
+
+def nested_verification(
+    result: DecryptResult, key_text: str | None, settings_max: tuple[int, int]
+) -> dict[str, Any] | None:
+    """The inner signed token of a nested JWT, verified with ``key_text`` (its own key, or the JWE's)."""
+    if not result.ok or result.nested_kind != "jws" or result.nested_token is None:
+        return None
+    max_token, max_key = settings_max
+    inner = verify(result.nested_token, key_text, max_token=max_token, max_key=max_key)
+    return {"token": result.nested_token, **verify_json(inner)}
+
+
+@router.post("/decrypt", responses=_ERRORS, summary="Decrypt a JWE; a nested signed token is verified too")
+def api_decrypt(body: DecryptRequest, settings: SettingsDep) -> dict[str, Any]:
+    result = decrypt_jwe(
+        body.token,
+        body.key,
+        secret_encoding=body.secret_encoding,
+        max_size=settings.max_token_bytes,
+        max_key=settings.max_key_bytes,
+    )
+    inner_key = body.inner_key if body.inner_key is not None else body.key
+    nested = nested_verification(result, inner_key, (settings.max_token_bytes, settings.max_key_bytes))
+    return decrypt_json(result, nested)
+
+
+@router.post("/encrypt", responses=_ERRORS, summary="Encrypt a plaintext (or a signed token) into a compact JWE")
+def api_encrypt(body: EncryptRequest, settings: SettingsDep) -> dict[str, str]:
+    token = encrypt_jwe(
+        body.header, body.plaintext, body.key, secret_encoding=body.secret_encoding, max_key=settings.max_key_bytes
+    )
+    return {"token": token}
+
+
+@router.post("/keys/generate", responses=_ERRORS, summary="Generate a key in every form: PEM, JWK, JWKS, thumbprint")
+def api_generate(body: GenerateRequest) -> dict[str, Any]:
+    return generated_json(generate_key(body.kty, size=body.size, crv=body.crv, kid=body.kid))
+
+
+@router.post("/keys/convert", responses=_ERRORS, summary="Convert a key between PEM and JWK")
+def api_convert(body: ConvertRequest, settings: SettingsDep) -> dict[str, Any]:
+    result = convert_key(
+        body.key, to=body.to, private=body.private, secret_encoding=body.secret_encoding, max_key=settings.max_key_bytes
+    )
+    return converted_json(result)
