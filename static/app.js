@@ -95,6 +95,19 @@
       if (source) copyText(source.value !== undefined ? source.value : source.textContent, "Copied.");
     } else if (target.closest("#share-link")) {
       shareLink();
+    } else if (target.closest("button.download")) {
+      var button = target.closest("button.download");
+      var field = $(button.getAttribute("data-download"));
+      if (!field) return;
+      // A Blob made here: the key never travels anywhere to be downloaded.
+      var url = URL.createObjectURL(new Blob([field.value], { type: "application/octet-stream" }));
+      var link = document.createElement("a");
+      link.href = url;
+      link.download = button.getAttribute("data-filename") || "key.txt";
+      document.body.appendChild(link);
+      link.click();
+      link.remove();
+      setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
     }
   });
 

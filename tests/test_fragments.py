@@ -254,3 +254,57 @@ def test_jwks_table_lists_every_key_and_why_it_did_not_match(client, rsa_pair, e
     assert "kid &#39;rsa-1&#39; is not the token&#39;s &#39;ec-1&#39;" in html
     assert "the key&#39;s use is &#39;enc&#39;, not &#39;sig&#39;" in html
     assert "P-256" in html and "Signature verified" in html
+
+
+# --- JWE, key tools, encryption in the page -----------------------------------------------------
+
+
+def _jwe(client, plaintext: str, public_pem: str, alg: str = "RSA-OAEP-256") -> str:
+    header = {"alg": alg, "enc": "A256GCM", "cty": "JWT"}
+    return client.post("/api/encrypt", json={"header": header, "plaintext": plaintext, "key": public_pem}).json()[
+        "token"
+    ]
+
+
+def test_jwe_is_colour_coded_and_its_header_shown_without_a_key(client, rsa_pair):
+    html = client.post("/fragments/token", data=form(token=_jwe(client, "hello", rsa_pair.public_pem))).text
+    assert "Encrypted token (JWE)" in html
+    assert all(f'class="jwe-{part}' in html for part in ("header", "encrypted_key", "iv", "ciphertext", "tag"))
+    assert '"alg": "RSA-OAEP-256"' in textarea(html, "header-json")
+    assert "enter the key to decrypt" in html
+
+
+def test_nested_jwt_is_decrypted_and_verified_in_place(client, rsa_pair, ec_pair):
+    inner = sign({"alg": "ES256"}, {"sub": "inside", "exp": future()}, ec_pair.private_pem).token
+    jwe = _jwe(client, inner, rsa_pair.public_pem)
+    fields = form(token=jwe, key=rsa_pair.private_pem, inner_key=ec_pair.public_pem)
+    html = client.post("/fragments/token", data=fields).text
+    assert "Decrypted" in html and "Inner signed token" in html and "Signature verified" in html
+    assert textarea(html, "payload-json") == inner
+    assert 'data-claim="sub"' in html
+    wrong = client.post("/fragments/token", data=form(token=jwe, key=ec_pair.private_pem)).text
+    assert "Not decrypted" in wrong and "Signature verified" not in wrong
+
+
+def test_encrypt_the_token_in_sign_mode(client, rsa_pair, secret):
+    token = hs(secret)
+    fields = form(token=token, encrypt_alg="RSA-OAEP", encrypt_enc="A128GCM", encrypt_key=rsa_pair.public_pem)
+    html = client.post("/fragments/encrypt", data=fields).text
+    jwe = textarea(html, "encrypted-token")
+    decrypted = client.post("/api/decrypt", json={"token": jwe, "key": rsa_pair.private_pem}).json()
+    assert decrypted["plaintext"] == token and decrypted["header"]["cty"] == "JWT"
+    refused = client.post("/fragments/encrypt", data={**fields, "encrypt_key": "not a key"}).text
+    assert 'role="alert"' in refused
+
+
+def test_keygen_and_convert_fragments(client):
+    html = client.post("/fragments/keygen", data={"kind": "OKP:Ed25519", "kid": "my-key"}).text
+    assert "BEGIN PRIVATE KEY" in textarea(html, "key-out-1") and '"kid": "my-key"' in textarea(html, "key-out-3")
+    assert 'data-filename="jwks.json"' in html and "RFC 7638 thumbprint" in html
+    public_pem = textarea(html, "key-out-2")
+    converted = client.post("/fragments/convert", data={"key": public_pem, "to": "jwk"}).text
+    assert '"crv": "Ed25519"' in textarea(converted, "key-out-1")
+    secret = client.post("/fragments/keygen", data={"kind": "oct:256"}).text
+    assert "Public JWK" not in secret and "BEGIN" not in secret
+    bad = client.post("/fragments/keygen", data={"kind": "RSA:1024"}).text
+    assert 'role="alert"' in bad and "2048" in bad

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -12,6 +12,9 @@ from starlette.concurrency import run_in_threadpool
 
 from app.core import ALGORITHMS, SUPPORTED, InputError
 from app.core.compare import compare_tokens
+from app.core.extract import extract_token
+from app.core.jwe import encrypt_jwe
+from app.core.keytools import convert_key, generate_key
 
 from . import profiles
 from .deps import IssuerCacheDep, SettingsDep, StoreDep
@@ -213,3 +216,77 @@ async def fetch_issuer_keys(
         form.get("token"), replace(Options.from_form(form), mode="verify", key=source.jwks_text), env
     )
     return debugger(request, view, env, fetched=source, issuer_url=url, issuer_kind=kind)
+
+
+@dataclass(frozen=True)
+class _KeyOutput:
+    label: str
+    text: str
+    filename: str
+
+    @property
+    def rows(self) -> int:
+        return min(12, self.text.count("\n") + 2)
+
+
+def _json_text(value: object) -> str:
+    return json.dumps(value, indent=2)
+
+
+@router.post("/keygen", response_class=HTMLResponse)
+async def keygen(request: Request) -> HTMLResponse:
+    form = await read_form(request)
+    kty, _, param = form.get("kind", "EC:P-256").partition(":")
+    context: dict[str, Any] = {}
+    try:
+        size = int(param) if param.isdigit() else None
+        key = generate_key(kty, size=size, crv=None if size else param or None, kid=form.get("kid").strip() or None)
+    except InputError as exc:
+        return templates.TemplateResponse(request, "_keys_result.html", {"keys_problem": exc.problem})
+    outputs = [
+        _KeyOutput("Private key (PEM, PKCS#8)", key.private_pem or "", "private.pem"),
+        _KeyOutput("Public key (PEM, SPKI)", key.public_pem or "", "public.pem"),
+        _KeyOutput(
+            "Private JWK" if key.kty != "oct" else "Secret as a JWK", _json_text(key.private_jwk), "private.jwk.json"
+        ),
+        _KeyOutput("Public JWK", _json_text(key.public_jwk) if key.public_jwk else "", "public.jwk.json"),
+        _KeyOutput("Public JWKS", _json_text(key.jwks) if key.public_jwk else "", "jwks.json"),
+    ]
+    context = {"key_outputs": [o for o in outputs if o.text], "thumbprint": key.thumbprint}
+    return templates.TemplateResponse(request, "_keys_result.html", context)
+
+
+@router.post("/convert", response_class=HTMLResponse)
+async def convert(request: Request, settings: SettingsDep) -> HTMLResponse:
+    form = await read_form(request)
+    to: Literal["jwk", "pem"] = "pem" if form.get("to") == "pem" else "jwk"
+    try:
+        result = convert_key(
+            form.get("key"),
+            to=to,
+            private=False if form.get("public_only") == "on" else None,
+            max_key=settings.max_key_bytes,
+        )
+    except InputError as exc:
+        return templates.TemplateResponse(request, "_keys_result.html", {"keys_problem": exc.problem})
+    name = "key.pem" if to == "pem" else "key.jwk.json"
+    outputs = [_KeyOutput(f"{result.label} as {to.upper()}", result.output, name)]
+    if result.jwks.get("keys"):
+        outputs.append(_KeyOutput("Public JWKS", _json_text(result.jwks), "jwks.json"))
+    context = {"key_outputs": outputs, "thumbprint": result.thumbprint}
+    return templates.TemplateResponse(request, "_keys_result.html", context)
+
+
+@router.post("/encrypt", response_class=HTMLResponse)
+async def encrypt(request: Request, settings: SettingsDep) -> HTMLResponse:
+    form = await read_form(request)
+    header = {"alg": form.get("encrypt_alg"), "enc": form.get("encrypt_enc"), "cty": "JWT"}
+    context: dict[str, Any] = {}
+    try:
+        token = extract_token(form.get("token")).token
+        if not token:
+            raise InputError("token_empty", "There is no token in the Encoded pane to encrypt", "token")
+        context["jwe"] = encrypt_jwe(header, token, form.get("encrypt_key"), max_key=settings.max_key_bytes)
+    except InputError as exc:
+        context["problem"] = exc.problem
+    return templates.TemplateResponse(request, "_encrypt_result.html", context)

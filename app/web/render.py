@@ -12,6 +12,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from app.core.jsonparse import json_safe
+from app.core.jwe import JWE_ALGORITHMS, JWE_ENCRYPTIONS
 from app.paths import STATIC_DIR, TEMPLATES_DIR
 
 __all__ = ["CachedStatic", "static_url", "templates"]
@@ -57,3 +58,5 @@ templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.globals["static_url"] = static_url
 templates.env.filters["pretty_json"] = pretty_json
 templates.env.filters["compact_value"] = compact_value
+templates.env.globals["jwe_algorithms"] = JWE_ALGORITHMS
+templates.env.globals["jwe_encryptions"] = JWE_ENCRYPTIONS

@@ -9,8 +9,12 @@ from typing import Any
 
 from app.config import Settings
 from app.core import SUPPORTED, InputError, Policy, Problem, VerifyResult, policy_from_dict, verify
+from app.core.claims import ClaimInfo, describe_claims
 from app.core.examples import make_example
+from app.core.extract import extract_token
+from app.core.findings import Finding, sort_findings
 from app.core.jsonparse import parse_json
+from app.core.jwe import DecodedJWE, DecryptResult, decode_jwe, decrypt_jwe
 from app.core.sign import encode_unsigned, sign
 from app.core.timefmt import as_numeric_date, iso
 from app.store import ReplayLog, Store
@@ -47,6 +51,8 @@ class Options:
     sign_key: str = ""
     sign_secret_encoding: str = "utf8"
     allow_none: bool = False
+    #: the key for a nested JWT's inner signed token (empty: the verify key)
+    inner_key: str = ""
     #: the policy fields as typed, to render them back
     policy_fields: dict[str, str] = field(default_factory=dict)
     #: record a verified jti now (the "verify and record" button), not on every keystroke
@@ -63,6 +69,7 @@ class Options:
             "sign_key": form.get("sign_key"),
             "sign_secret_encoding": form.get("sign_secret_encoding", "utf8"),
             "allow_none": form.get("allow_none") == "on",
+            "inner_key": form.get("inner_key"),
             "policy_fields": {name: form.get(name) for name in FIELDS if form.get(name)},
         }
         values.update(overrides)
@@ -103,9 +110,30 @@ class DebuggerView:
     #: what sign mode did with the last edit, shown in the Verify pane
     sign_note: str | None = None
     sign_ok: bool = False
+    #: a five-segment token: its keyless decode, and the decryption when a key was given
+    jwe: DecodedJWE | None = None
+    decrypted: DecryptResult | None = None
     now: float = 0.0
     leeway: float = 0.0
     replay_count: int | None = None
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """The JWE's own findings (if any) with the signed token's, most severe first."""
+        found = list(self.result.findings) if self.result else []
+        if self.decrypted is not None:
+            found += self.decrypted.findings
+        elif self.jwe is not None:
+            found += self.jwe.findings
+        return sort_findings(found)
+
+    @property
+    def claim_infos(self) -> tuple[ClaimInfo, ...]:
+        if self.result is not None:
+            return self.result.claim_infos
+        if self.decrypted is not None and self.decrypted.payload is not None:
+            return describe_claims(self.decrypted.payload, self.now)
+        return ()
 
     @property
     def key_is_public(self) -> bool:
@@ -199,6 +227,8 @@ def _verify_view(token: str, options: Options, env: Env, **extra: Any) -> Debugg
     if not token.strip():
         return base
     policy = replace(policy, now=now)
+    if extract_token(token).token.count(".") == 4:
+        return _jwe_view(token, options, env, base, policy, key_text or None, encoding)
     max_token, max_key = settings.max_token_bytes, settings.max_key_bytes
     try:
         result = verify(
@@ -224,8 +254,46 @@ def _verify_view(token: str, options: Options, env: Env, **extra: Any) -> Debugg
     return replace(base, result=result)
 
 
+def _jwe_view(
+    token: str, options: Options, env: Env, base: DebuggerView, policy: Policy, key_text: str | None, encoding: str
+) -> DebuggerView:
+    """A JWE: its header without a key; with one, the plaintext, and a nested signed token verified in place."""
+    settings = env.settings
+    try:
+        jwe = decode_jwe(token, max_size=settings.max_token_bytes)
+    except InputError as exc:
+        return replace(base, token_error=exc.problem)
+    view = replace(base, jwe=jwe, header_json=_pretty(jwe.header), payload_json="")
+    if key_text is None:
+        return view
+    try:
+        decrypted = decrypt_jwe(
+            token, key_text, secret_encoding=encoding, max_size=settings.max_token_bytes, max_key=settings.max_key_bytes
+        )
+    except InputError as exc:
+        return replace(view, key_error=exc.problem)
+    view = replace(view, decrypted=decrypted, payload_json=decrypted.plaintext or "")
+    if not decrypted.ok or decrypted.nested_kind != "jws" or decrypted.nested_token is None:
+        return view
+    inner_key = options.inner_key or key_text
+    try:
+        inner = verify(
+            decrypted.nested_token,
+            inner_key,
+            secret_encoding=encoding if not options.inner_key else "utf8",
+            algorithms=options.algorithms,
+            policy=policy,
+            max_token=settings.max_token_bytes,
+            max_key=settings.max_key_bytes,
+            long_lifetime=settings.long_lifetime_seconds,
+        )
+    except InputError as exc:
+        return replace(view, key_error=exc.problem)
+    return replace(view, result=inner)
+
+
 def _with_editors(view: DebuggerView) -> DebuggerView:
-    if view.result is None:
+    if view.result is None or view.jwe is not None:
         return view
     token = view.result.token
     payload_json = _pretty(token.payload) if token.payload is not None else token.payload_text
