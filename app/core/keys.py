@@ -11,6 +11,7 @@ import binascii
 import re
 import string
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 from cryptography import x509
@@ -299,7 +300,16 @@ def _parse_json_key(text: str) -> KeyInput:
 
 
 def parse_key(text: str, secret_encoding: str = "utf8", *, max_size: int = DEFAULT_MAX_KEY) -> KeyInput:
-    """Recognise and load the key text; raise InputError for text that cannot be read."""
+    """Recognise and load the key text; raise InputError for text that cannot be read.
+
+    Cached: every keystroke re-verifies with the same key, and loading a large RSA private key
+    (cryptography checks it) costs a quarter of a second.
+    """
+    return _parse_key_cached(text, secret_encoding, max_size)
+
+
+@lru_cache(maxsize=64)
+def _parse_key_cached(text: str, secret_encoding: str, max_size: int) -> KeyInput:
     if len(text) > max_size:
         raise InputError(
             "key_too_large", f"The key is {len(text):,} characters; the limit is {max_size:,}", "key", too_large=True
