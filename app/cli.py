@@ -185,18 +185,11 @@ def _cmd_sign(args: argparse.Namespace, out: TextIO) -> int:
 
 def _cmd_keygen(args: argparse.Namespace, out: TextIO) -> int:
     from app.core.keytools import generate_key
+    from app.web.present import generated_json
 
     key = generate_key(args.kty, size=args.size, crv=args.crv, kid=args.kid)
     if args.json:
-        data = {
-            "private_pem": key.private_pem,
-            "public_pem": key.public_pem,
-            "private_jwk": key.private_jwk,
-            "public_jwk": key.public_jwk,
-            "jwks": key.jwks,
-            "thumbprint": key.thumbprint,
-        }
-        print(json.dumps({k: v for k, v in data.items() if v is not None}, indent=2), file=out)
+        print(json.dumps(generated_json(key), indent=2), file=out)
     elif args.format == "jwk":
         print(json.dumps(key.private_jwk, indent=2), file=out)
     else:

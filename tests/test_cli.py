@@ -160,3 +160,14 @@ def test_sign_round_trip():
 def test_colour_only_on_a_terminal():
     done = jwtlens("verify", make_token(), "--key", SECRET)
     assert "\033[" not in done.stdout
+
+
+def test_keygen_forms():
+    pem = jwtlens("keygen", "--kty", "OKP", "--crv", "Ed25519")
+    assert pem.returncode == 0 and "BEGIN PRIVATE KEY" in pem.stdout and "BEGIN PUBLIC KEY" in pem.stdout
+    as_json = json.loads(jwtlens("keygen", "--kty", "RSA", "--size", "2048", "--json").stdout)
+    assert {"private_pem", "public_jwk", "jwks", "thumbprint"} <= set(as_json)
+    secret = json.loads(jwtlens("keygen", "--kty", "oct", "--format", "jwk").stdout)
+    assert secret["kty"] == "oct"
+    refused = jwtlens("keygen", "--kty", "EC", "--crv", "P-999")
+    assert refused.returncode == 1 and "P-256" in refused.stderr

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 from .algorithms import spec_for
-from .jsonparse import json_kind
+from .b64 import Segment
+from .jsonparse import Duplicate, json_kind
 from .keys import KeyInput
 from .timefmt import as_numeric_date, duration
 from .tokens import DecodedToken
@@ -123,17 +125,6 @@ def token_findings(
                 "signature",
             )
         )
-    for name, what in _EMBEDDED_KEYS.items():
-        if name in header:
-            found.append(
-                Finding(
-                    f"embedded_{name}",
-                    "warning",
-                    f"The header {what}; jwtlens never trusts or fetches it",
-                    "A verifier must take keys from its own configuration, never from the token",
-                    "header",
-                )
-            )
     kid = header.get("kid")
     if isinstance(kid, str) and _SUSPICIOUS_KID.search(kid):
         found.append(
@@ -143,17 +134,6 @@ def token_findings(
                 "The kid holds path, quote, SQL or shell characters",
                 "If a server uses kid in a file path, query or command, this is an injection attempt",
                 "header",
-            )
-        )
-    for where, dup in token.duplicates:
-        found.append(
-            Finding(
-                "duplicate_key",
-                "danger",
-                f"The {where} has '{dup.key}' {len(dup.values)} times ({' then '.join(dup.values)}); "
-                "parsers disagree on which one wins",
-                "Reject tokens with duplicate names (RFC 7515 §5.2 allows refusing them)",
-                where,
             )
         )
     for where, spelling in token.nonfinite:
@@ -176,17 +156,6 @@ def token_findings(
                 where,
             )
         )
-    for segment, name in zip(token.segments, ("header", "payload", "signature"), strict=True):
-        if not segment.canonical:
-            found.append(
-                Finding(
-                    "noncanonical_base64",
-                    "danger",
-                    f"The {name} is not canonical base64url: {segment.noncanonical_reason}",
-                    "A strict verifier rejects it; jwtlens never reports it verified",
-                    name,
-                )
-            )
     if not token.b64:
         crit = header.get("crit")
         found.append(
@@ -223,13 +192,66 @@ def token_findings(
                 "payload",
             )
         )
+    found += envelope_findings(
+        header,
+        token.duplicates,
+        zip(token.segments, ("header", "payload", "signature"), strict=True),
+        token.source,
+        token.in_query,
+        "verifier",
+    )
     found += _crit_findings(header)
     found += _signature_shape_findings(token)
     if token.payload is not None:
         found += _claim_findings(token.payload, now, long_lifetime)
-    if token.source:
-        found.append(Finding("token_source", "info", f"Found the token in {token.source}", "", "token"))
-    if token.in_query:
+    return found
+
+
+def envelope_findings(
+    header: Mapping[str, object],
+    duplicates: Iterable[tuple[str, Duplicate]],
+    segments: Iterable[tuple[Segment, str]],
+    source: str | None,
+    in_query: bool,
+    party: str,
+) -> list[Finding]:
+    """What JWS and JWE share: keys carried by the header, duplicate names, base64url spelling, origin."""
+    found = [
+        Finding(
+            f"embedded_{name}",
+            "warning",
+            f"The header {what}; jwtlens never trusts or fetches it",
+            f"A {party} must take keys from its own configuration, never from the token",
+            "header",
+        )
+        for name, what in _EMBEDDED_KEYS.items()
+        if name in header
+    ]
+    found += [
+        Finding(
+            "duplicate_key",
+            "danger",
+            f"The {where} has '{dup.key}' {len(dup.values)} times ({' then '.join(dup.values)}); "
+            "parsers disagree on which one wins",
+            "Reject tokens with duplicate names (RFC 7515 §5.2 allows refusing them)",
+            where,
+        )
+        for where, dup in duplicates
+    ]
+    found += [
+        Finding(
+            "noncanonical_base64",
+            "danger",
+            f"The {name} is not canonical base64url: {segment.noncanonical_reason}",
+            f"A strict {party} rejects it; jwtlens never accepts it",
+            name,
+        )
+        for segment, name in segments
+        if not segment.canonical
+    ]
+    if source:
+        found.append(Finding("token_source", "info", f"Found the token in {source}", "", "token"))
+    if in_query:
         found.append(
             Finding(
                 "token_in_url",

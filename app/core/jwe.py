@@ -26,11 +26,10 @@ from joserfc.registry import Header, HeaderParameter, check_registry_header
 from .algorithms import SUPPORTED as JWS_ALGORITHMS
 from .b64 import Segment, b64url_encode, decode_segment
 from .errors import InputError
-from .extract import extract_token
-from .findings import Finding, key_findings, sort_findings
-from .jsonparse import Duplicate, json_kind, parse_json
+from .findings import Finding, envelope_findings, key_findings, sort_findings
+from .jsonparse import Duplicate, parse_json
 from .keys import DEFAULT_MAX_KEY, KeyInput, ParsedKey, parse_key
-from .tokens import DEFAULT_MAX_TOKEN, decode_token
+from .tokens import DEFAULT_MAX_TOKEN, decode_token, extract_sized, header_object, segment_count_problem
 from .verify import KeyUsed
 
 __all__ = [
@@ -93,13 +92,6 @@ FailureCode = Literal[
 ]
 
 _SEGMENT_NAMES = ("header", "encrypted_key", "iv", "ciphertext", "tag")
-_PASTE_FACTOR = 16  # as for JWS: pasted text may hold more than the token
-_EMBEDDED_KEYS = {
-    "jwk": "carries a public key (jwk)",
-    "x5c": "carries a certificate chain (x5c)",
-    "jku": "points at a key set URL (jku)",
-    "x5u": "points at a certificate URL (x5u)",
-}
 _COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
 _COMPACT_JWE = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*){4}")
 #: joserfc's get_op_key checks these key_ops; asking first gives a clear reason instead of a failed stage
@@ -275,50 +267,20 @@ def _str_member(header: dict[str, Any], name: str) -> str | None:
 
 def decode_jwe(text: str, *, max_size: int = DEFAULT_MAX_TOKEN) -> DecodedJWE:
     """Take a compact JWE apart, or raise InputError saying what is wrong and where."""
-    if len(text) > max_size * _PASTE_FACTOR:
-        raise InputError(
-            "token_too_large",
-            f"The text is {len(text):,} characters; the limit is {max_size * _PASTE_FACTOR:,}",
-            "token",
-            too_large=True,
-        )
-    found = extract_token(text)
+    found = extract_sized(text, max_size, "JWE (five base64url parts separated by dots)")
     token = found.token
-    if len(token) > max_size:
-        raise InputError(
-            "token_too_large",
-            f"The token is {len(token):,} characters; the limit is {max_size:,}",
-            "token",
-            too_large=True,
-        )
-    if not token:
-        raise InputError("token_empty", "No token given: paste a JWE (five base64url parts separated by dots)", "token")
     parts = token.split(".")
     if len(parts) == 3:
         raise InputError(
             "token_is_jws", "This is a signed token (JWS, three segments), not an encrypted one (JWE)", "token"
         )
     if len(parts) != 5:
-        raise InputError(
-            "token_segments",
-            f"A JWE has five segments separated by four dots; this token has {len(parts)} "
-            f"segment{'s' if len(parts) != 1 else ''} ({len(parts) - 1} dot{'s' if len(parts) != 2 else ''})",
-            "token",
-        )
-    if not parts[0]:
-        raise InputError("header_empty", "The header segment is empty", "header")
-    segments = tuple(decode_segment(part, name) for part, name in zip(parts, _SEGMENT_NAMES, strict=True))
-    try:
-        header_text = segments[0].raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            "not_utf8", f"The header is not UTF-8 text (byte {exc.start + 1} is invalid)", "header"
-        ) from None
-    parsed = parse_json(header_text, "header")
-    if not isinstance(parsed.value, dict):
-        raise InputError(
-            "header_not_object", f"The header is JSON but not an object (it is {json_kind(parsed.value)})", "header"
-        )
+        raise segment_count_problem(parts, "JWE", 5)
+    header_segment, header_text, parsed = header_object(parts[0])
+    segments = (
+        header_segment,
+        *(decode_segment(part, name) for part, name in zip(parts[1:], _SEGMENT_NAMES[1:], strict=True)),
+    )
     header: dict[str, Any] = parsed.value
     decoded = DecodedJWE(
         text=token,
@@ -409,52 +371,14 @@ def _header_findings(token: DecodedJWE) -> list[Finding]:
                 "header",
             )
         )
-    for name, what in _EMBEDDED_KEYS.items():
-        if name in header:
-            found.append(
-                Finding(
-                    f"embedded_{name}",
-                    "warning",
-                    f"The header {what}; jwtlens never trusts or fetches it",
-                    "A recipient must take its keys from its own configuration, never from the token",
-                    "header",
-                )
-            )
-    for dup in token.duplicates:
-        found.append(
-            Finding(
-                "duplicate_key",
-                "danger",
-                f"The header has '{dup.key}' {len(dup.values)} times ({' then '.join(dup.values)}); "
-                "parsers disagree on which one wins",
-                "Reject tokens with duplicate names",
-                "header",
-            )
-        )
-    for segment, name in zip(token.segments, _SEGMENT_NAMES, strict=True):
-        if not segment.canonical:
-            found.append(
-                Finding(
-                    "noncanonical_base64",
-                    "danger",
-                    f"The {name} is not canonical base64url: {segment.noncanonical_reason}",
-                    "A strict recipient rejects it; jwtlens does not decrypt it",
-                    name,
-                )
-            )
-    if token.source:
-        found.append(Finding("token_source", "info", f"Found the token in {token.source}", "", "token"))
-    if token.in_query:
-        found.append(
-            Finding(
-                "token_in_url",
-                "warning",
-                "The token came from a URL's query string, which ends up in server logs, browser history "
-                "and Referer headers",
-                "Send tokens in the Authorization header, or in a URL fragment for browser redirects",
-                "token",
-            )
-        )
+    found += envelope_findings(
+        header,
+        (("header", dup) for dup in token.duplicates),
+        zip(token.segments, _SEGMENT_NAMES, strict=True),
+        token.source,
+        token.in_query,
+        "recipient",
+    )
     return found
 
 

@@ -7,10 +7,17 @@ from typing import Any
 
 from .b64 import Segment, decode_segment
 from .errors import InputError
-from .extract import extract_token
-from .jsonparse import Duplicate, json_kind, parse_json
+from .extract import Extracted, extract_token
+from .jsonparse import Duplicate, ParsedJSON, json_kind, parse_json
 
-__all__ = ["DEFAULT_MAX_TOKEN", "DecodedToken", "decode_token"]
+__all__ = [
+    "DEFAULT_MAX_TOKEN",
+    "DecodedToken",
+    "decode_token",
+    "extract_sized",
+    "header_object",
+    "segment_count_problem",
+]
 
 DEFAULT_MAX_TOKEN = 256 * 1024
 #: pasted text (a HAR file, a log line) may be larger than the token it holds, up to this many times
@@ -62,8 +69,8 @@ def _text(raw: bytes, where: str) -> str:
         ) from None
 
 
-def decode_token(text: str, *, max_size: int = DEFAULT_MAX_TOKEN) -> DecodedToken:
-    """Take a compact JWS apart, or raise InputError saying what is wrong and where."""
+def extract_sized(text: str, max_size: int, kind: str) -> Extracted:
+    """The token found in ``text`` (JWS or JWE), within the size limits, or InputError."""
     if len(text) > max_size * _PASTE_FACTOR:
         raise InputError(
             "token_too_large",
@@ -72,18 +79,46 @@ def decode_token(text: str, *, max_size: int = DEFAULT_MAX_TOKEN) -> DecodedToke
             too_large=True,
         )
     found = extract_token(text)
-    token = found.token
-    if len(token) > max_size:
+    if len(found.token) > max_size:
         raise InputError(
             "token_too_large",
-            f"The token is {len(token):,} characters; the limit is {max_size:,}",
+            f"The token is {len(found.token):,} characters; the limit is {max_size:,}",
             "token",
             too_large=True,
         )
-    if not token:
+    if not found.token:
+        raise InputError("token_empty", f"No token given: paste a {kind}", "token")
+    return found
+
+
+def segment_count_problem(parts: list[str], kind: str, expected: int) -> InputError:
+    count = len(parts)
+    return InputError(
+        "token_segments",
+        f"A {kind} has {('three', 'five')[expected == 5]} segments separated by {expected - 1} dots; this token has "
+        f"{count} segment{'s' if count != 1 else ''} ({count - 1} dot{'s' if count != 2 else ''})",
+        "token",
+    )
+
+
+def header_object(part: str) -> tuple[Segment, str, ParsedJSON]:
+    """The protected header segment decoded and parsed; InputError unless it is a JSON object."""
+    if not part:
+        raise InputError("header_empty", "The header segment is empty", "header")
+    segment = decode_segment(part, "header")
+    text = _text(segment.raw, "header")
+    parsed = parse_json(text, "header")
+    if not isinstance(parsed.value, dict):
         raise InputError(
-            "token_empty", "No token given: paste a JWT (three base64url parts separated by dots)", "token"
+            "header_not_object", f"The header is JSON but not an object (it is {json_kind(parsed.value)})", "header"
         )
+    return segment, text, parsed
+
+
+def decode_token(text: str, *, max_size: int = DEFAULT_MAX_TOKEN) -> DecodedToken:
+    """Take a compact JWS apart, or raise InputError saying what is wrong and where."""
+    found = extract_sized(text, max_size, "JWT (three base64url parts separated by dots)")
+    token = found.token
     parts = token.split(".")
     if len(parts) == 5:
         raise InputError(
@@ -92,25 +127,9 @@ def decode_token(text: str, *, max_size: int = DEFAULT_MAX_TOKEN) -> DecodedToke
             "token",
         )
     if len(parts) != 3:
-        raise InputError(
-            "token_segments",
-            f"A JWS has three segments separated by two dots; this token has {len(parts)} "
-            f"segment{'s' if len(parts) != 1 else ''} ({len(parts) - 1} dot{'s' if len(parts) != 2 else ''})",
-            "token",
-        )
+        raise segment_count_problem(parts, "JWS", 3)
     header_part, payload_part, signature_part = parts
-    if not header_part:
-        raise InputError("header_empty", "The header segment is empty", "header")
-
-    header_seg = decode_segment(header_part, "header")
-    header_text = _text(header_seg.raw, "header")
-    parsed_header = parse_json(header_text, "header")
-    if not isinstance(parsed_header.value, dict):
-        raise InputError(
-            "header_not_object",
-            f"The header is JSON but not an object (it is {json_kind(parsed_header.value)})",
-            "header",
-        )
+    header_seg, header_text, parsed_header = header_object(header_part)
     header: dict[str, Any] = parsed_header.value
     duplicates = [("header", d) for d in parsed_header.duplicates]
     nonfinite = [("header", n) for n in parsed_header.nonfinite]
