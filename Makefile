@@ -39,5 +39,9 @@ typecheck: $(VENV)/.installed-dev
 
 check: lint typecheck test
 
+# Benchmarks with budgets (docs/benchmarks.md); exits non-zero when a budget is missed.
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m bench
+
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

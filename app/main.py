@@ -45,7 +45,6 @@ def create_app(settings: Settings | None = None, *, access_token: str | None = N
     application.state.settings = settings
     application.state.store = Store(settings.database)
     application.state.issuer_cache = IssuerCache()
-    application.dependency_overrides[get_settings] = lambda: settings
     install_error_handlers(application)
     application.include_router(pages.router)
     application.include_router(fragments.router)

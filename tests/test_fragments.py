@@ -308,3 +308,24 @@ def test_keygen_and_convert_fragments(client):
     assert "Public JWK" not in secret and "BEGIN" not in secret
     bad = client.post("/fragments/keygen", data={"kind": "RSA:1024"}).text
     assert 'role="alert"' in bad and "2048" in bad
+
+
+def test_first_load_is_light_and_compressed(client):
+    page = client.get("/", headers={"accept-encoding": "gzip"})
+    assert page.headers["content-encoding"] == "gzip" and page.headers["vary"] == "Accept-Encoding"
+    total = int(page.headers["content-length"])
+    for url in re.findall(r'(?:src|href)="(/static/[^"]+)"', page.text):
+        response = client.get(url, headers={"accept-encoding": "gzip"})
+        assert response.headers["content-encoding"] == "gzip" and "immutable" in response.headers["cache-control"]
+        total += int(response.headers["content-length"])
+    assert total < 60 * 1024  # the page-weight budget; the bench measures it in a browser too
+    plain = client.get("/static/app.css", headers={"accept-encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.text.startswith(":root")
+
+
+def test_fragments_are_never_compressed(client, secret):
+    # Compressed answers that echo a secret next to attacker-influenced text would leak it by length (BREACH).
+    response = client.post(
+        "/fragments/token", data=form(token=hs(secret), key=secret), headers={"accept-encoding": "gzip"}
+    )
+    assert "content-encoding" not in response.headers

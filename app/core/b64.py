@@ -12,6 +12,11 @@ from .errors import InputError
 __all__ = ["Segment", "b64url_encode", "decode_segment"]
 
 _URLSAFE = re.compile(r"[A-Za-z0-9_-]*")
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_VALUE = {ch: i for i, ch in enumerate(_ALPHABET)}
+_TO_STANDARD = str.maketrans("-_", "+/")
+#: characters in the last group -> the low bits of its last character that encode nothing
+_SPARE_BITS = {0: 0, 2: 0b1111, 3: 0b11}
 _LENIENT = re.compile(r"[A-Za-z0-9_\-+/]*=*")
 
 
@@ -59,15 +64,17 @@ def decode_segment(text: str, name: str) -> Segment:
         )
     normal = core.replace("+", "-").replace("/", "_")
     try:
-        raw = base64.urlsafe_b64decode(normal + "=" * (-len(normal) % 4))
+        raw = binascii.a2b_base64((normal + "=" * (-len(normal) % 4)).translate(_TO_STANDARD), strict_mode=True)
     except (binascii.Error, ValueError):
         raise InputError("bad_base64url", f"The {name} is not valid base64url", name) from None
-    canonical_text = b64url_encode(raw)
-    if canonical_text == text:
+    # Canonical: no padding, no '+' '/', and the spare low bits of the last character are zero.
+    spare = _SPARE_BITS[len(core) % 4]
+    padded, standard = len(core) != len(text), normal != core
+    if not padded and not standard and not (spare and _VALUE[core[-1]] & spare):
         return Segment(text, raw, True)
-    if text.endswith("="):
+    if padded:
         reason = "it carries '=' padding, which base64url in JWS forbids"
-    elif core != normal:
+    elif standard:
         reason = "it uses '+' or '/' from standard base64 instead of '-' and '_'"
     else:
         reason = "its last character carries extra bits: another spelling of the same bytes"

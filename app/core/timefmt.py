@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 __all__ = ["TimeInfo", "as_numeric_date", "describe_time", "duration", "iso"]
 
@@ -29,6 +30,7 @@ def as_numeric_date(value: object) -> float | None:
     return float(value)
 
 
+@lru_cache(maxsize=1024)
 def iso(ts: float) -> str:
     if not _MIN_TS <= ts <= _MAX_TS:
         return "out of the calendar's range"
@@ -44,16 +46,15 @@ def duration(seconds: float) -> str:
     total = round(abs(seconds))
     if total < 60:
         return f"{total} s"
-    units = (("day", 86400), ("h", 3600), ("min", 60), ("s", 1))
-    parts: list[str] = []
-    for name, size in units:
-        count, total = divmod(total, size)
-        if count and len(parts) < 2:
-            label = name if name != "day" else ("day" if count == 1 else "days")
-            parts.append(f"{count} {label}")
-        elif parts:
-            break
-    return " ".join(parts)
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        big = f"{days} day" if days == 1 else f"{days} days"
+        return f"{big} {hours} h" if hours else big
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{minutes} min {secs} s" if secs else f"{minutes} min"
 
 
 def describe_time(name: str, ts: float, now: float) -> TimeInfo:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Collection
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 from joserfc.errors import (
@@ -37,6 +38,7 @@ __all__ = [
 ]
 
 SignatureStatus = Literal["verified", "invalid", "unsigned", "no_key", "refused"]
+_SUPPORTED_SET = frozenset(SUPPORTED)
 #: extension header names jwtlens processes, so they may appear in crit (RFC 7515 §4.1.11)
 UNDERSTOOD_CRIT = frozenset({"b64"})
 
@@ -91,14 +93,20 @@ class VerifyResult:
     token: DecodedToken
     signature: SignatureCheck
     claims: tuple[ClaimCheck, ...]
-    claim_infos: tuple[ClaimInfo, ...]
     findings: tuple[Finding, ...]
     verdict: Verdict
     key_input: KeyInput | None = None
+    #: the moment the claims were checked against
+    now: float = 0.0
 
     @property
     def verified(self) -> bool:
         return self.verdict.status == 200
+
+    @cached_property
+    def claim_infos(self) -> tuple[ClaimInfo, ...]:
+        """The claims as the page shows them; computed only when rendered (the API does not need them)."""
+        return describe_claims(self.token.payload, self.now)
 
 
 def decode(
@@ -313,7 +321,7 @@ def verify(
     policy = policy or Policy()
     token = decode_token(text, max_size=max_token)
     now = time.time() if policy.now is None else policy.now
-    allowed = tuple(a for a in (algorithms or SUPPORTED) if a in SUPPORTED)
+    allowed = SUPPORTED if algorithms is None else tuple(a for a in algorithms if a in _SUPPORTED_SET)
     findings = token_findings(token, now, long_lifetime)
 
     key_input: KeyInput | None = None
@@ -338,7 +346,7 @@ def verify(
         token=token,
         signature=signature,
         claims=claims,
-        claim_infos=describe_claims(token.payload, now),
+        now=now,
         findings=sort_findings(findings),
         verdict=verdict,
         key_input=key_input,

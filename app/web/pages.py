@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
@@ -23,7 +25,13 @@ def index(request: Request, settings: SettingsDep, store: StoreDep) -> HTMLRespo
         "algorithms": ALGORITHMS,
         "profiles": [p.name for p in store.profiles()],
     }
-    return templates.TemplateResponse(request, "index.html", context)
+    page = templates.TemplateResponse(request, "index.html", context)
+    if "gzip" not in request.headers.get("accept-encoding", ""):
+        return page
+    # The page echoes no user input (only the example's throwaway secret), so compressing it is safe.
+    body = gzip.compress(bytes(page.body), compresslevel=6)
+    headers = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+    return HTMLResponse(body, headers=headers)
 
 
 @router.get("/healthz", include_in_schema=False)

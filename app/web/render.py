@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from fastapi.templating import Jinja2Templates
@@ -44,17 +47,35 @@ def compact_value(value: Any) -> str:
     return json.dumps(json_safe(value), ensure_ascii=False)
 
 
+_COMPRESSIBLE = (".js", ".css", ".svg", ".html", ".json", ".txt")
+
+
+@lru_cache(maxsize=64)
+def _gzipped(path: str, mtime: float) -> bytes:
+    # Static files hold no secrets, so compressing them is safe (no BREACH-style length oracle).
+    return gzip.compress(Path(path).read_bytes(), compresslevel=9, mtime=0)
+
+
 class CachedStatic(StaticFiles):
-    """Static files with long-lived caching: every URL we emit carries a content hash."""
+    """Static files, gzip-compressed once and cached long: every URL we emit carries a content hash."""
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         response = await super().get_response(path, scope)
-        if response.status_code == 200:
-            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        if response.status_code != 200:
+            return response
+        headers = {"Cache-Control": "public, max-age=31536000, immutable", "Vary": "Accept-Encoding"}
+        accepts = dict(scope["headers"]).get(b"accept-encoding", b"").decode("latin-1")
+        full_path, stat = self.lookup_path(path)
+        if "gzip" in accepts and full_path and stat and full_path.endswith(_COMPRESSIBLE):
+            body = _gzipped(full_path, stat.st_mtime)
+            media_type = response.media_type or response.headers.get("content-type")
+            return Response(body, media_type=media_type, headers={**headers, "Content-Encoding": "gzip"})
+        response.headers.update(headers)
         return response
 
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+templates.env.auto_reload = False  # templates ship with the package; checking their mtimes cost every render
 templates.env.globals["static_url"] = static_url
 templates.env.filters["pretty_json"] = pretty_json
 templates.env.filters["compact_value"] = compact_value
