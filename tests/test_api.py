@@ -266,3 +266,8 @@ def test_unknown_route_is_a_json_404(client):
 
 def test_get_on_api_is_405(client):
     assert client.get("/api/verify").status_code == 405
+
+
+def test_an_empty_algorithm_list_allows_none(client, secret):
+    body = client.post("/api/verify", json={"token": hs_token(secret), "key": secret, "algorithms": []}).json()
+    assert body["verified"] is False and body["signature"]["status"] == "refused"
