@@ -40,3 +40,11 @@ def test_devcontainer_and_compose_are_well_formed():
     assert 8000 in devcontainer["forwardPorts"]
     compose = (ROOT / "compose.yaml").read_text()
     assert "JWTLENS_ACCESS_TOKEN" in compose and "JWTLENS_ALLOWED_HOSTS" in compose
+
+
+def test_the_readme_lists_every_setting():
+    from app.config import Settings
+
+    readme = (ROOT / "README.md").read_text()
+    missing = [name for name in Settings.model_fields if f"`JWTLENS_{name.upper()}`" not in readme]
+    assert missing == []

@@ -329,3 +329,7 @@ def test_fragments_are_never_compressed(client, secret):
         "/fragments/token", data=form(token=hs(secret), key=secret), headers={"accept-encoding": "gzip"}
     )
     assert "content-encoding" not in response.headers
+
+
+def test_store_secret_box_says_where_it_writes(client, settings):
+    assert str(settings.database) in client.get("/").text
