@@ -7,6 +7,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import sys
 import time
 import urllib.error
@@ -17,6 +18,8 @@ import pytest
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
+# Servers started here keep their SQLite file out of the user's data directory.
+SCRATCH_DB = str(Path(tempfile.gettempdir()) / f"jwtlens-test-{os.getpid()}.sqlite3")
 
 
 def free_port() -> int:
@@ -47,7 +50,7 @@ def serve(args: list[str], url_path: str = "/") -> tuple[int, str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "JWTLENS_DB_PATH": SCRATCH_DB},
     )
     try:
         status = wait_for(f"http://127.0.0.1:{port}{url_path}", proc)
@@ -104,7 +107,7 @@ def jwtlens(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess
         capture_output=True,
         text=True,
         check=False,
-        env={**os.environ, "NO_COLOR": "1"},
+        env={**os.environ, "NO_COLOR": "1", "JWTLENS_DB_PATH": SCRATCH_DB},
     )
 
 

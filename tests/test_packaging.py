@@ -68,7 +68,7 @@ css = re.search(r'href="(/static/app.css[^"]*)"', page.text).group(1)
 assert client.get(css).status_code == 200
 print("ok")
 """
-    env = {**os.environ, "PYTHONPATH": str(target)}
+    env = {**os.environ, "PYTHONPATH": str(target), "JWTLENS_DB_PATH": str(tmp_path / "db.sqlite3")}
     # Run outside the checkout so nothing resolves from the repository root.
     done = subprocess.run(
         [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
