@@ -165,3 +165,30 @@ def test_canary_secret_appears_in_no_log_line_and_no_error_body(client, caplog, 
     access = [r.getMessage() for r in caplog.records if r.name == "jwtlens.access"]
     assert any('"POST /api/verify" 200' in line for line in access)
     assert all("?" not in line for line in access)  # paths only, never query strings
+
+
+def test_login_redirect_never_leaves_the_server():
+    import asyncio
+
+    from app.web.guard import AccessGuard
+
+    token = "T0ken-for-tests-0123456789"
+    guard = AccessGuard(lambda *_: None, allowed_hosts=frozenset(), access_token=token)  # type: ignore[arg-type]
+    sent: list[dict] = []
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "//evil.example/x",
+        "query_string": f"access_token={token}".encode(),
+        "headers": [(b"host", b"localhost")],
+    }
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    async def receive() -> dict:
+        return {"type": "http.request"}
+
+    asyncio.run(guard(scope, receive, send))
+    headers = dict(sent[0]["headers"])
+    assert sent[0]["status"] == 303 and headers[b"location"] == b"/evil.example/x"

@@ -105,7 +105,8 @@ class AccessGuard:
         if not hmac.compare_digest(offered[0].encode(), self.access_token.encode()):
             return False
         rest = urlencode([(n, v) for n, v in pairs if n != "access_token"])
-        location = scope.get("path", "/") + (f"?{rest}" if rest else "")
+        # One leading slash: "//host" would make the redirect leave this server.
+        location = "/" + scope.get("path", "/").lstrip("/") + (f"?{rest}" if rest else "")
         secure = "; Secure" if scope.get("scheme") == "https" else ""
         cookie = f"{COOKIE_NAME}={self.cookie}; Path=/; HttpOnly; SameSite=Strict{secure}"
         await send(
