@@ -33,15 +33,15 @@
     params.set("token", token.value.trim());
     var result = $("#verify-result");
     var withKey = $("#share-key") && $("#share-key").checked;
+    var note = "Share link copied. The token rides in the # part, which is never sent to a server.";
     if (withKey) {
       if (result && result.getAttribute("data-key-public") === "true") {
         params.set("key", $("#key").value.trim());
       } else {
-        say("Only a public key can go into a link; this one is a secret or a private key, so it was left out.");
+        note += " The key was left out: only a public key can go into a link, never a secret or a private key.";
       }
     }
-    var link = location.origin + location.pathname + "#" + params.toString();
-    copyText(link, "Share link copied. The token rides in the # part, which is never sent to a server.");
+    copyText(location.origin + location.pathname + "#" + params.toString(), note);
   }
 
   function fill(selector, value) {
