@@ -169,6 +169,7 @@ def test_canary_secret_appears_in_no_log_line_and_no_error_body(client, caplog, 
 
 def test_login_redirect_never_leaves_the_server():
     import asyncio
+    import threading
 
     from app.web.guard import AccessGuard
 
@@ -189,6 +190,9 @@ def test_login_redirect_never_leaves_the_server():
     async def receive() -> dict:
         return {"type": "http.request"}
 
-    asyncio.run(guard(scope, receive, send))
+    # In a thread of its own: after the browser tests, Playwright keeps an event loop on this one.
+    worker = threading.Thread(target=asyncio.run, args=(guard(scope, receive, send),))
+    worker.start()
+    worker.join(timeout=10)
     headers = dict(sent[0]["headers"])
     assert sent[0]["status"] == 303 and headers[b"location"] == b"/evil.example/x"
