@@ -410,30 +410,6 @@ def timer() -> Iterator[list[float]]:
 
 # -- the browser ----------------------------------------------------------------------
 
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
-
-
-def find_chromium(playwright: Any) -> str | None:
-    """``$JWTLENS_CHROMIUM``, then Debian's /usr/bin/chromium, then a browser Playwright installed."""
-    for candidate in (os.environ.get("JWTLENS_CHROMIUM", "").strip(), "/usr/bin/chromium"):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    try:
-        bundled = Path(playwright.chromium.executable_path)
-    except Exception:
-        return None
-    return str(bundled) if os.access(bundled, os.X_OK) else None
-
 
 class NoBrowser(RuntimeError):
     """No Chromium to drive: the browser benchmarks cannot measure anything."""
@@ -443,10 +419,15 @@ class NoBrowser(RuntimeError):
 def chromium() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
+    from tests.browser.chromium import CHROMIUM_ARGS, NO_BROWSER, BadBrowserPath, find_chromium
+
     with sync_playwright() as playwright:
-        path = find_chromium(playwright)
+        try:
+            path = find_chromium(playwright)
+        except BadBrowserPath as exc:
+            raise NoBrowser(str(exc)) from None
         if path is None:
-            raise NoBrowser("no Chromium: set JWTLENS_CHROMIUM or apt-get install chromium")
+            raise NoBrowser(NO_BROWSER)
         browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
         try:
             yield browser

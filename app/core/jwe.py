@@ -893,12 +893,11 @@ def decrypt_jwe(
 
 
 def _pick_for_encrypt(key_input: KeyInput, header: dict[str, Any]) -> ParsedKey:
-    if len(key_input.keys) == 1:
-        return key_input.keys[0]
     kid = header.get("kid")
-    by_kid = [k for k in key_input.keys if kid is not None and k.kid == kid]
-    if len(by_kid) == 1:
-        return by_kid[0]
+    picked = key_input.pick(kid)
+    if picked is not None:
+        return picked
+    # Without a kid, a set with exactly one key that fits alg and enc is unambiguous too.
     fitting = [k for k in key_input.keys if _mismatch(header["alg"], header["enc"], header, k, "encrypt") is None]
     if kid is None and len(fitting) == 1:
         return fitting[0]

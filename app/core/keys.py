@@ -84,6 +84,13 @@ class KeyInput:
     def is_set(self) -> bool:
         return self.form == "jwks"
 
+    def pick(self, kid: object) -> ParsedKey | None:
+        """The one key to sign or encrypt with: the only key, or the only one whose kid is ``kid``."""
+        if len(self.keys) == 1:
+            return self.keys[0]
+        matches = [k for k in self.keys if kid is not None and k.kid == kid]
+        return matches[0] if len(matches) == 1 else None
+
 
 def decode_secret(text: str, encoding: str) -> bytes:
     """Turn the secret text into bytes according to its encoding."""

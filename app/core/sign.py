@@ -51,12 +51,9 @@ def encode_unsigned(header: dict[str, Any], payload: dict[str, Any] | str, signa
 
 
 def _pick(key_input: KeyInput, header: dict[str, Any]) -> ParsedKey:
-    if len(key_input.keys) == 1:
-        return key_input.keys[0]
-    kid = header.get("kid")
-    matches = [k for k in key_input.keys if kid is not None and k.kid == kid]
-    if len(matches) == 1:
-        return matches[0]
+    picked = key_input.pick(header.get("kid"))
+    if picked is not None:
+        return picked
     raise InputError(
         "key_ambiguous",
         "The JWKS holds several keys; set the header's kid to the one to sign with",

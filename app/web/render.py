@@ -81,4 +81,3 @@ templates.env.filters["pretty_json"] = pretty_json
 templates.env.filters["compact_value"] = compact_value
 templates.env.globals["jwe_algorithms"] = JWE_ALGORITHMS
 templates.env.globals["jwe_encryptions"] = JWE_ENCRYPTIONS
-

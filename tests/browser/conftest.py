@@ -15,30 +15,16 @@ import time
 import urllib.request
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, Request, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Request, expect, sync_playwright
 
 from app.config import Settings
 from app.main import create_app
+from tests.browser.chromium import CHROMIUM_ARGS, NO_BROWSER, BadBrowserPath, find_chromium
 
-SYSTEM_CHROMIUM = Path("/usr/bin/chromium")
-NO_BROWSER = "no Chromium: set JWTLENS_CHROMIUM or apt-get install chromium"
-# Running as root in a container with no network: no sandbox, nothing that phones home.
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 WIDE = {"width": 1400, "height": 1000}
 # Generous for a slow CI box, short enough that a broken swap fails fast instead of hanging the run.
 EXPECT_TIMEOUT_MS = 5_000
@@ -48,30 +34,13 @@ def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
 
 
-def _executable(path: Path) -> bool:
-    return path.is_file() and os.access(path, os.X_OK)
-
-
-def find_chromium(playwright: Playwright) -> str | None:
-    """The Chromium to drive, or None. An explicit ``$JWTLENS_CHROMIUM`` that is not executable is an error."""
-    explicit = os.environ.get("JWTLENS_CHROMIUM", "").strip()
-    if explicit:
-        if not _executable(Path(explicit)):
-            pytest.fail(f"JWTLENS_CHROMIUM={explicit} is not an executable file")
-        return explicit
-    if _executable(SYSTEM_CHROMIUM):
-        return str(SYSTEM_CHROMIUM)
-    try:
-        bundled = Path(playwright.chromium.executable_path)
-    except Exception:  # Playwright raises when it has no browser registry entry
-        return None
-    return str(bundled) if _executable(bundled) else None
-
-
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        path = find_chromium(playwright)
+        try:
+            path = find_chromium(playwright)
+        except BadBrowserPath as exc:
+            pytest.fail(str(exc))
         if path is None:
             if _in_ci():
                 pytest.fail(f"{NO_BROWSER} (CI=true: the browser tests must run)")
