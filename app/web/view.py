@@ -11,7 +11,6 @@ from app.config import Settings
 from app.core import SUPPORTED, InputError, Policy, Problem, VerifyResult, policy_from_dict, verify
 from app.core.claims import ClaimInfo, describe_claims
 from app.core.examples import make_example
-from app.core.extract import extract_token
 from app.core.findings import Finding, sort_findings
 from app.core.jsonparse import parse_json
 from app.core.jwe import DecodedJWE, DecryptResult, decode_jwe, decrypt_jwe
@@ -227,8 +226,6 @@ def _verify_view(token: str, options: Options, env: Env, **extra: Any) -> Debugg
     if not token.strip():
         return base
     policy = replace(policy, now=now)
-    if extract_token(token).token.count(".") == 4:
-        return _jwe_view(token, options, env, base, policy, key_text or None, encoding)
     max_token, max_key = settings.max_token_bytes, settings.max_key_bytes
     try:
         result = verify(
@@ -242,6 +239,8 @@ def _verify_view(token: str, options: Options, env: Env, **extra: Any) -> Debugg
             long_lifetime=settings.long_lifetime_seconds,
         )
     except InputError as exc:
+        if exc.problem.code == "token_is_jwe":  # decode_token found five segments: the JWE path takes over
+            return _jwe_view(token, options, env, base, policy, key_text or None, encoding)
         if exc.problem.segment not in ("key", "secret_encoding"):
             return replace(base, token_error=exc.problem)
         try:
