@@ -68,6 +68,8 @@ class ParsedKey:
     curve: str | None = None
     size_bits: int = 0
     index: int = 0  # position in a JWKS
+    #: what RFC 7518 / 8037 forbid about this key itself, found when reading it (see keyrules)
+    violations: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
