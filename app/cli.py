@@ -109,7 +109,7 @@ def _json_arg(value: str | None, what: str) -> Any:
 
 def _cmd_decode(args: argparse.Namespace, out: TextIO) -> int:
     from app.core import decode
-    from app.web.present import decode_json
+    from app.present import decode_json
 
     data = decode_json(decode(_read_token(args.token)))
     if args.json:
@@ -122,30 +122,48 @@ def _cmd_decode(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _policy(args: argparse.Namespace) -> dict[str, Any]:
+    """--policy JSON, then each policy flag over it; validated by the core like the API's policy."""
+    from app.core.policy import POLICY_FIELDS, rule_from_text
+
     policy: dict[str, Any] = _json_arg(args.policy, "policy") or {}
     if not isinstance(policy, dict):
         raise UsageError("the policy must be a JSON object")
-    for name in ("iss", "aud", "required"):
-        values = getattr(args, name)
-        if values:
-            policy[name] = values
-    for name in ("sub", "typ", "leeway", "now", "max_age"):
-        value = getattr(args, name)
-        if value is not None:
-            policy[name] = value
+    for name, field in POLICY_FIELDS.items():
+        value = getattr(args, f"policy_{name}")
+        if value is None or value is False or value == []:
+            continue
+        policy[name] = [rule_from_text(line) for line in value] if field.form == "rules" else value
     return policy
 
 
+def _add_policy_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per field of the policy schema: lists repeat, flags switch on."""
+    from app.core.policy import POLICY_FIELDS
+
+    group = parser.add_argument_group("validation policy (the API's 'policy'; flags override --policy)")
+    for name, field in POLICY_FIELDS.items():
+        dest = f"policy_{name}"
+        if field.form == "flag":
+            group.add_argument(field.flag, dest=dest, action="store_true", help=field.description)
+        elif field.form in ("lines", "words", "rules"):
+            flag = "--rule" if field.form == "rules" else field.flag
+            extra = " ('claim op value', e.g. 'roles contains admin')" if field.form == "rules" else ""
+            group.add_argument(flag, dest=dest, action="append", help=f"{field.description}{extra} (repeatable)")
+        else:
+            group.add_argument(field.flag, dest=dest, metavar=name.upper(), help=field.description)
+
+
 def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
-    from app.core import policy_from_dict, verify
-    from app.web.present import verify_json
+    from app.core import parse_policy, verify
+    from app.present import verify_json
 
     result = verify(
         _read_token(args.token),
         _read_value(args.key, "key"),
         secret_encoding=args.secret_encoding,
         algorithms=args.alg or None,
-        policy=policy_from_dict(_policy(args)),
+        policy=parse_policy(_policy(args)),
+        allow_weak_keys=args.allow_weak_keys,
     )
     data = verify_json(result)
     if args.json:
@@ -158,14 +176,15 @@ def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
             label = paint(claim["status"].upper(), _STATUS_STYLE[claim["status"]])
             print(f"  {label} {claim['name']}: {claim['message']}", file=out)
         verdict = data["verdict"]
-        print(paint(f"{verdict['status']}: {verdict['reason']}", "ok" if data["verified"] else "bad"), file=out)
+        shown = "policy invalid" if verdict["status"] is None else verdict["status"]
+        print(paint(f"{shown}: {verdict['reason']}", "ok" if data["verified"] else "bad"), file=out)
         _print_findings(data["findings"], paint, out)
     return EXIT_VALID if result.verified else EXIT_INVALID
 
 
 def _cmd_sign(args: argparse.Namespace, out: TextIO) -> int:
     from app.core import sign
-    from app.web.present import sign_json
+    from app.present import sign_json
 
     header = _json_arg(args.header, "header")
     if not isinstance(header, dict):
@@ -185,7 +204,7 @@ def _cmd_sign(args: argparse.Namespace, out: TextIO) -> int:
 
 def _cmd_keygen(args: argparse.Namespace, out: TextIO) -> int:
     from app.core.keytools import generate_key
-    from app.web.present import generated_json
+    from app.present import generated_json
 
     key = generate_key(args.kty, size=args.size, crv=args.crv, kid=args.kid)
     if args.json:
@@ -281,15 +300,11 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("token", nargs="?", help="the token, @file, or - / nothing for stdin")
     _add_key(verify, required=False)
     verify.add_argument("--alg", action="append", help="allowed algorithm (repeatable; default all)")
-    verify.add_argument("--iss", action="append", help="accepted issuer (repeatable)")
-    verify.add_argument("--aud", action="append", help="accepted audience (repeatable)")
-    verify.add_argument("--sub", help="expected subject")
-    verify.add_argument("--typ", help="expected header typ")
-    verify.add_argument("--required", action="append", help="claim that must be present (repeatable)")
-    verify.add_argument("--leeway", type=float, help="seconds of clock skew allowed")
-    verify.add_argument("--now", type=float, help="check as if it were this time (epoch seconds)")
-    verify.add_argument("--max-age", type=float, help="reject when now - iat exceeds this (seconds)")
+    verify.add_argument(
+        "--allow-weak-keys", action="store_true", help="testing only: accept keys RFC 7518 forbids (verdict says so)"
+    )
     verify.add_argument("--policy", help="a policy as JSON (the API's 'policy'), or @file")
+    _add_policy_flags(verify)
     verify.add_argument("--json", action="store_true", help="print the API's JSON")
 
     sign = commands.add_parser("sign", help="sign a header and payload")

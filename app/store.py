@@ -19,10 +19,7 @@ from typing import Any
 
 from app.core.policy import ReplayGuard
 
-__all__ = ["NO_EXP_TTL", "Profile", "ReplayLog", "Store", "default_db_path"]
-
-#: how long a jti without exp is remembered
-NO_EXP_TTL = 24 * 3600
+__all__ = ["Profile", "ReplayLog", "Store", "default_db_path"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS seen_jti (
@@ -80,25 +77,33 @@ class Store:
             connection.close()
 
     # -- replay log -----------------------------------------------------------
+    # Expiry always runs on the server's clock: a client's "check as of" time never deletes entries.
 
-    def first_seen(self, issuer: str, jti: str, now: float) -> float | None:
+    def first_seen(self, issuer: str, jti: str) -> float | None:
         with self._connect() as db:
-            db.execute("DELETE FROM seen_jti WHERE expires <= ?", (now,))
-            row = db.execute("SELECT first_seen FROM seen_jti WHERE issuer = ? AND jti = ?", (issuer, jti)).fetchone()
+            row = db.execute(
+                "SELECT first_seen FROM seen_jti WHERE issuer = ? AND jti = ? AND expires > ?",
+                (issuer, jti, time.time()),
+            ).fetchone()
         return float(row[0]) if row else None
 
-    def record(self, issuer: str, jti: str, exp: float | None, now: float) -> None:
-        expires = exp if exp is not None else now + NO_EXP_TTL
+    def record(self, issuer: str, jti: str, keep_until: float) -> float | None:
+        """Record atomically: None when this call recorded the jti, else when it was first recorded."""
+        now = time.time()
         with self._connect() as db:
-            db.execute(
+            db.execute("DELETE FROM seen_jti WHERE expires <= ?", (now,))
+            inserted = db.execute(
                 "INSERT OR IGNORE INTO seen_jti (issuer, jti, first_seen, expires) VALUES (?, ?, ?, ?)",
-                (issuer, jti, now, expires),
-            )
+                (issuer, jti, now, keep_until),
+            ).rowcount
+            if inserted:
+                return None
+            row = db.execute("SELECT first_seen FROM seen_jti WHERE issuer = ? AND jti = ?", (issuer, jti)).fetchone()
+        return float(row[0]) if row else now
 
-    def replay_count(self, now: float | None = None) -> int:
-        moment = time.time() if now is None else now
+    def replay_count(self) -> int:
         with self._connect() as db:
-            (count,) = db.execute("SELECT COUNT(*) FROM seen_jti WHERE expires > ?", (moment,)).fetchone()
+            (count,) = db.execute("SELECT COUNT(*) FROM seen_jti WHERE expires > ?", (time.time(),)).fetchone()
         return int(count)
 
     def clear_replay(self) -> int:
@@ -138,8 +143,8 @@ class ReplayLog(ReplayGuard):
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def first_seen(self, issuer: str, jti: str, now: float) -> float | None:
-        return self.store.first_seen(issuer, jti, now)
+    def first_seen(self, issuer: str, jti: str) -> float | None:
+        return self.store.first_seen(issuer, jti)
 
-    def record(self, issuer: str, jti: str, exp: float | None, now: float) -> None:
-        self.store.record(issuer, jti, exp, now)
+    def record(self, issuer: str, jti: str, keep_until: float) -> float | None:
+        return self.store.record(issuer, jti, keep_until)

@@ -80,7 +80,7 @@ def test_verify_shape_when_verified(client, secret):
     assert sig["valid"] and sig["alg"] == "HS256" and sig["kid"] is None
     assert sig["message"].startswith("Signature verified")
     assert set(sig["key"]) == {"kid", "thumbprint", "source"} and sig["key"]["source"] == "HMAC secret"
-    assert body["verdict"] == {"status": 200, "reason": "signature and every claim check passed"}
+    assert body["verdict"] == {"status": 200, "outcome": "accepted", "reason": "signature and every claim check passed"}
     assert {c["name"]: c["status"] for c in body["claims"]} == {"sub": "skip", "exp": "pass"}
 
 

@@ -171,10 +171,19 @@ def test_empty_secret_is_refused(client, secret):
     assert response.status_code == 400 and response.json()["error"]["code"] == "key_empty"
 
 
-def test_short_secret_is_a_warning(client):
-    token = sign({"alg": "HS512"}, CLAIMS, "x" * 63).token
-    body = verify_api(client, token, "x" * 63)
-    assert body["signature"]["valid"] and "secret_too_short" in codes(body)
+@pytest.mark.parametrize(("alg", "size"), [("HS256", 31), ("HS384", 47), ("HS512", 63), ("HS256", 1), ("HS512", 32)])
+def test_short_secret_is_refused_with_rfc_7518_section_3_2(client, alg, size):
+    token = sign({"alg": alg}, CLAIMS, "x" * size).token
+    body = verify_api(client, token, "x" * size)
+    assert not body["signature"]["valid"] and body["signature"]["status"] == "weak_key"
+    assert "RFC 7518 §3.2" in body["signature"]["message"] and body["verdict"]["status"] == 401
+    assert "secret_too_short" in codes(body)
+
+
+@pytest.mark.parametrize(("alg", "size"), [("HS256", 32), ("HS384", 48), ("HS512", 64), ("HS256", 64)])
+def test_a_secret_as_long_as_the_hash_verifies(client, alg, size):
+    token = sign({"alg": alg}, CLAIMS, "x" * size).token
+    assert verify_api(client, token, "x" * size)["signature"]["valid"]
 
 
 def test_a_random_secret_is_not_flagged(client, secret):

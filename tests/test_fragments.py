@@ -87,7 +87,7 @@ def test_sign_mode_edit_resigns_with_the_signing_key(client, secret):
     html = client.post("/fragments/edit", data=fields).text
     new_token = textarea(html, "token")
     assert verify(new_token, secret).verified
-    assert "Re-signed with the key in the Signing key box (HS256)" in html and "Signature verified" in html
+    assert "Re-signed with the signing key (HS256)" in html and "Signature verified" in html
 
 
 def test_sign_mode_without_a_key_never_shows_valid(client, secret):
@@ -186,7 +186,8 @@ def test_check_as_of_moves_now(client, secret):
     html = client.post("/fragments/settings", data=fields).text
     assert "expired 1 s ago" in html
     html = client.post("/fragments/settings", data={**fields, "policy_now": "tomorrow"}).text
-    assert 'id="policy-error"' in html and "ISO time" in html
+    assert 'id="policy-error"' in html and "ISO 8601" in html
+    assert 'id="policy-now-error"' in html and "Policy invalid" in html and "Verified" not in html
 
 
 def test_record_button_is_the_only_writer_of_the_replay_log(client, secret):

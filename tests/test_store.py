@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.core import sign
-from app.store import NO_EXP_TTL, Profile, Store
-from tests.conftest import NOW, future, local_client
+from app.store import Profile, Store
+from tests.conftest import future, local_client
 
 
 @pytest.fixture
@@ -59,16 +62,62 @@ def test_same_jti_from_another_issuer_is_not_a_replay(db, secret):
             assert client.post("/api/verify", json=replay_request(token, secret)).json()["verified"] is True
 
 
-def test_expired_entries_are_purged(db):
+def test_entries_expire_on_the_server_clock_only(db):
     store = Store(db)
-    store.record("iss", "old", NOW - 1, NOW - 100)
-    store.record("iss", "live", NOW + 100, NOW - 100)
-    store.record("iss", "no-exp", None, NOW)
-    assert store.first_seen("iss", "old", NOW) is None
+    now = time.time()
+    assert store.record("iss", "old", now - 1) is None  # already past: purged by the next write
+    assert store.record("iss", "live", now + 100) is None
+    assert store.record("iss", "again", now + 100) is None
+    assert store.record("iss", "again", now + 100) is not None  # the second record of one jti loses
+    assert store.first_seen("iss", "old") is None
     with sqlite3.connect(db) as raw:
-        assert {row[0] for row in raw.execute("SELECT jti FROM seen_jti")} == {"live", "no-exp"}
-    assert store.first_seen("iss", "live", NOW) == NOW - 100
-    assert store.first_seen("iss", "no-exp", NOW + NO_EXP_TTL + 1) is None
+        assert {row[0] for row in raw.execute("SELECT jti FROM seen_jti")} == {"live", "again"}
+    assert store.first_seen("iss", "live") is not None
+    assert store.replay_count() == 2
+
+
+def test_a_client_chosen_now_never_deletes_entries(db, secret):
+    token = sign({"alg": "HS256"}, {"jti": "kept", "exp": future()}, secret).token
+    with app_client(db) as client:
+        assert client.post("/api/verify", json=replay_request(token, secret)).json()["verified"] is True
+        # "check as of" a year ahead: the token is expired then, but the entry must survive
+        later = client.post("/api/verify", json=replay_request(token, secret, now=time.time() + 365 * 86400)).json()
+        assert later["verified"] is False
+        again = client.post("/api/verify", json=replay_request(token, secret)).json()
+        assert again["verified"] is False and "replay" in again["verdict"]["reason"]
+
+
+def test_a_jti_is_kept_until_exp_plus_the_leeway(db, secret):
+    exp = future(60)
+    token = sign({"alg": "HS256"}, {"jti": "lee", "exp": exp}, secret).token
+    with app_client(db) as client:
+        assert client.post("/api/verify", json=replay_request(token, secret, leeway=3600)).json()["verified"]
+    with sqlite3.connect(db) as raw:
+        (expires,) = raw.execute("SELECT expires FROM seen_jti WHERE jti = 'lee'").fetchone()
+    assert expires == exp + 3600
+
+
+def test_replay_on_refuses_a_token_without_jti(db, secret):
+    token = sign({"alg": "HS256"}, {"exp": future()}, secret).token
+    with app_client(db) as client:
+        body = client.post("/api/verify", json=replay_request(token, secret)).json()
+    assert body["verified"] is False and body["verdict"]["reason"].startswith("claim jti: jti is missing")
+
+
+def test_concurrent_verifies_of_one_jti_let_exactly_one_pass(db, secret):
+    token = sign({"alg": "HS256"}, {"jti": "race", "exp": future()}, secret).token
+    barrier = threading.Barrier(8)
+    with app_client(db) as client:
+
+        def attempt(_: int) -> bool:
+            barrier.wait()
+            return bool(client.post("/api/verify", json=replay_request(token, secret)).json()["verified"])
+
+        for _round in range(3):
+            Store(db).clear_replay()
+            with ThreadPoolExecutor(8) as pool:
+                results = list(pool.map(attempt, range(8)))
+            assert results.count(True) == 1
 
 
 def test_profiles_round_trip_on_disk(db):
@@ -93,7 +142,7 @@ def test_profile_api_keeps_public_keys_and_drops_secrets_unless_asked(db, secret
         assert private["profile"]["key"] is None
         names = [p["name"] for p in client.get("/api/profiles").json()["profiles"]]
         assert names == ["hmac", "hmac2", "priv", "rsa"]
-        assert client.get("/api/profiles/rsa").json()["profile"]["policy"] == {"iss": "https://idp", "leeway": 30.0}
+        assert client.get("/api/profiles/rsa").json()["profile"]["policy"] == {"iss": ["https://idp"], "leeway": 30.0}
         assert client.get("/api/profiles/nope").status_code == 404
         assert client.delete("/api/profiles/priv").json() == {"deleted": True}
         assert client.delete("/api/profiles/priv").status_code == 404

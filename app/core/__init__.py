@@ -5,13 +5,14 @@ from .claims import ClaimCheck, ClaimInfo
 from .errors import InputError, Problem
 from .findings import Finding
 from .keys import SECRET_ENCODINGS, KeyInput, ParsedKey, parse_key
-from .policy import Policy, Rule, parse_rule, policy_from_dict
+from .policy import POLICY_FIELDS, InvalidPolicy, Policy, PolicyProblem, ReplayGuard, Rule, RuleOp, parse_policy
 from .sign import SignResult, sign
 from .tokens import DecodedToken, decode_token
 from .verify import DecodeResult, SignatureCheck, Verdict, VerifyResult, decode, verify
 
 __all__ = [
     "ALGORITHMS",
+    "POLICY_FIELDS",
     "SECRET_ENCODINGS",
     "SUPPORTED",
     "ClaimCheck",
@@ -20,11 +21,15 @@ __all__ = [
     "DecodedToken",
     "Finding",
     "InputError",
+    "InvalidPolicy",
     "KeyInput",
     "ParsedKey",
     "Policy",
+    "PolicyProblem",
     "Problem",
+    "ReplayGuard",
     "Rule",
+    "RuleOp",
     "SignResult",
     "SignatureCheck",
     "Verdict",
@@ -32,8 +37,7 @@ __all__ = [
     "decode",
     "decode_token",
     "parse_key",
-    "parse_rule",
-    "policy_from_dict",
+    "parse_policy",
     "sign",
     "verify",
 ]

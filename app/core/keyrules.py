@@ -17,10 +17,13 @@ _HMAC_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
 
 
 class _KeyFacts(Protocol):
-    kty: str
-    size_bits: int
-    #: RFC violations found when the key was read (coordinate lengths, an OKP x that is not d's)
-    violations: tuple[str, ...]
+    @property
+    def kty(self) -> str: ...
+    @property
+    def size_bits(self) -> int: ...
+    @property
+    def violations(self) -> tuple[str, ...]:
+        """RFC violations found when the key was read (coordinate lengths, an OKP x that is not d's)."""
 
 
 def _rsa_section(alg: str) -> str | None:
@@ -41,9 +44,7 @@ def forbidden_use(key: _KeyFacts, alg: str) -> str | None:
         return key.violations[0]
     section = _rsa_section(alg)
     if section is not None and key.kty == "RSA" and 0 < key.size_bits < MIN_RSA_BITS:
-        return (
-            f"the RSA key is {key.size_bits} bits; RFC 7518 {section} requires {MIN_RSA_BITS} bits or more for {alg}"
-        )
+        return f"the RSA key is {key.size_bits} bits; RFC 7518 {section} requires {MIN_RSA_BITS} bits or more for {alg}"
     need = _HMAC_BYTES.get(alg)
     if need is not None and key.kty == "oct" and key.size_bits // 8 < need:
         return (

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal
+from typing import Any, Literal
 
 from joserfc.errors import (
     InvalidKeyCurveError,
@@ -20,8 +20,10 @@ from joserfc.errors import (
 from .algorithms import SUPPORTED, AlgSpec, implementation, spec_for, suggest
 from .claims import ClaimCheck, ClaimInfo, describe_claims
 from .findings import DEFAULT_LONG_LIFETIME, Finding, key_findings, sort_findings, token_findings
+from .keyrules import forbidden_use
 from .keys import DEFAULT_MAX_KEY, KeyInput, ParsedKey, looks_like_key_material, parse_key
-from .policy import Policy, check_claims
+from .policy import InvalidPolicy, Policy, ReplayGuard, check_claims
+from .timefmt import as_numeric_date, iso
 from .tokens import DEFAULT_MAX_TOKEN, DecodedToken, decode_token
 
 __all__ = [
@@ -37,8 +39,10 @@ __all__ = [
     "verify",
 ]
 
-SignatureStatus = Literal["verified", "invalid", "unsigned", "no_key", "refused"]
+SignatureStatus = Literal["verified", "invalid", "unsigned", "no_key", "refused", "weak_key"]
 _SUPPORTED_SET = frozenset(SUPPORTED)
+#: how long a jti without exp is remembered
+NO_EXP_TTL = 24 * 3600
 #: extension header names jwtlens processes, so they may appear in crit (RFC 7515 §4.1.11)
 UNDERSTOOD_CRIT = frozenset({"b64"})
 
@@ -49,6 +53,7 @@ class KeyUsed:
     thumbprint: str
     source: str
     description: str
+    curve: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,7 +63,7 @@ class KeyAttempt:
     index: int
     kid: str | None
     description: str
-    outcome: Literal["verified", "bad_signature", "skipped"]
+    outcome: Literal["verified", "bad_signature", "skipped", "weak_key"]
     reason: str
 
 
@@ -71,14 +76,28 @@ class SignatureCheck:
     message: str
     key: KeyUsed | None = None
     attempts: tuple[KeyAttempt, ...] = ()
+    #: the RFC rule a weak key broke, when "allow weak keys" let it verify anyway
+    weak_allowed: str | None = None
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """What an API gateway would answer: 200, 401 (authentication) or 403 (authorization)."""
+    """What an API gateway would answer: 200, 401 (authentication) or 403 (authorization).
 
-    status: Literal[200, 401, 403]
+    ``status`` is None when the policy itself is invalid: no answer can be trusted, so nothing passes.
+    """
+
+    status: Literal[200, 401, 403] | None
     reason: str
+
+    @property
+    def outcome(self) -> str:
+        """accepted, unauthenticated, forbidden or policy_invalid: the verdict in one word."""
+        return {200: "accepted", 401: "unauthenticated", 403: "forbidden", None: "policy_invalid"}[self.status]
+
+    @property
+    def label(self) -> str:
+        return "policy invalid" if self.status is None else str(self.status)
 
 
 @dataclass(frozen=True)
@@ -98,6 +117,8 @@ class VerifyResult:
     key_input: KeyInput | None = None
     #: the moment the claims were checked against
     now: float = 0.0
+    #: the policy applied, or why it could not be (then the verdict is "policy invalid")
+    policy: Policy | InvalidPolicy = field(default_factory=Policy)
 
     @property
     def verified(self) -> bool:
@@ -214,7 +235,9 @@ def _candidates(token: DecodedToken, key_input: KeyInput) -> tuple[list[ParsedKe
     return list(key_input.keys), []
 
 
-def check_signature(token: DecodedToken, key_input: KeyInput | None, allowed: Collection[str]) -> SignatureCheck:
+def check_signature(
+    token: DecodedToken, key_input: KeyInput | None, allowed: Collection[str], *, allow_weak_keys: bool = False
+) -> SignatureCheck:
     problem = _structure_problem(token, allowed)
     if problem is not None:
         return problem
@@ -252,17 +275,31 @@ def check_signature(token: DecodedToken, key_input: KeyInput | None, allowed: Co
         except (ValueError, TypeError, JoseError):
             ok = False
         if ok:
-            attempts.append(KeyAttempt(parsed.index, parsed.kid, parsed.description, "verified", "signature matches"))
-            used = KeyUsed(parsed.kid, parsed.thumbprint, key_input.label, parsed.description)
+            used = KeyUsed(parsed.kid, parsed.thumbprint, key_input.label, parsed.description, parsed.curve)
             which = f" (kid '{parsed.kid}')" if key_input.is_set and parsed.kid else ""
+            forbidden = forbidden_use(parsed, alg)
+            if forbidden is not None and not allow_weak_keys:
+                attempts.append(KeyAttempt(parsed.index, parsed.kid, parsed.description, "weak_key", forbidden))
+                return SignatureCheck(
+                    False,
+                    "weak_key",
+                    alg,
+                    _kid(token),
+                    f"Not verified: the signature matches the {key_input.label}{which}, but {forbidden}",
+                    used,
+                    tuple(attempts),
+                )
+            attempts.append(KeyAttempt(parsed.index, parsed.kid, parsed.description, "verified", "signature matches"))
+            allowed_weak = f" (allowed although {forbidden}: testing only)" if forbidden is not None else ""
             return SignatureCheck(
                 True,
                 "verified",
                 alg,
                 _kid(token),
-                f"Signature verified with the {key_input.label}{which}: {parsed.description}",
+                f"Signature verified with the {key_input.label}{which}: {parsed.description}{allowed_weak}",
                 used,
                 tuple(attempts),
+                forbidden,
             )
         attempts.append(
             KeyAttempt(parsed.index, parsed.kid, parsed.description, "bad_signature", "signature does not match")
@@ -281,8 +318,10 @@ def check_signature(token: DecodedToken, key_input: KeyInput | None, allowed: Co
     )
 
 
-def _verdict(signature: SignatureCheck, claims: tuple[ClaimCheck, ...]) -> Verdict:
+def _verdict(signature: SignatureCheck, claims: tuple[ClaimCheck, ...], policy: Policy | InvalidPolicy) -> Verdict:
     """401 when authentication fails (structure, signature, standard claims), 403 when a rule does."""
+    if isinstance(policy, InvalidPolicy):
+        return Verdict(None, f"policy invalid: {policy.message}")
     if not signature.valid:
         return Verdict(401, f"signature: {signature.message}")
     for check in claims:
@@ -291,19 +330,33 @@ def _verdict(signature: SignatureCheck, claims: tuple[ClaimCheck, ...]) -> Verdi
     for check in claims:
         if check.status == "fail":
             return Verdict(403, f"rule {check.name}: {check.message}")
+    if signature.weak_allowed is not None:
+        return Verdict(200, "signature and every claim check passed, with a weak key allowed for testing only")
     return Verdict(200, "signature and every claim check passed")
 
 
-def _record_jti(token: DecodedToken, policy: Policy, verdict: Verdict, now: float) -> None:
-    """Remember a verified token's jti, so the next use of it reads as a replay."""
+def _keep_until(payload: dict[str, Any], policy: Policy) -> float:
+    """A recorded jti is kept while the token could still be accepted: until exp plus the leeway."""
+    exp = as_numeric_date(payload.get("exp"))
+    server_now = time.time()
+    if exp is None:
+        return server_now + NO_EXP_TTL
+    return max(exp + policy.leeway_seconds, server_now + 60)
+
+
+def _record_jti(
+    token: DecodedToken, claims: tuple[ClaimCheck, ...], policy: Policy, replay: ReplayGuard
+) -> tuple[ClaimCheck, ...]:
+    """Record a verified token's jti atomically; when another request recorded it first, this one is the replay."""
     payload = token.payload or {}
-    jti = payload.get("jti")
-    if policy.replay is None or verdict.status != 200 or not isinstance(jti, str):
-        return
-    issuer = payload.get("iss")
-    exp = payload.get("exp")
-    expires = float(exp) if isinstance(exp, (int, float)) and not isinstance(exp, bool) else None
-    policy.replay.record(issuer if isinstance(issuer, str) else "", jti, expires, now)
+    jti, issuer = payload.get("jti"), payload.get("iss")
+    if not isinstance(jti, str):
+        return claims
+    seen = replay.record(issuer if isinstance(issuer, str) else "", jti, _keep_until(payload, policy))
+    if seen is None:
+        return claims
+    replayed = ClaimCheck("jti", "fail", f"replay: this jti was already verified at {iso(seen)}")
+    return tuple(replayed if c.name == "jti" and not c.rule else c for c in claims)
 
 
 def verify(
@@ -312,15 +365,23 @@ def verify(
     *,
     secret_encoding: str = "utf8",
     algorithms: Collection[str] | None = None,
-    policy: Policy | None = None,
+    policy: Policy | InvalidPolicy | None = None,
+    replay: ReplayGuard | None = None,
+    record_jti: bool = False,
+    allow_weak_keys: bool = False,
     max_token: int = DEFAULT_MAX_TOKEN,
     max_key: int = DEFAULT_MAX_KEY,
     long_lifetime: float = DEFAULT_LONG_LIFETIME,
 ) -> VerifyResult:
-    """Verify ``text`` with ``key_text``; InputError only for input that cannot be read at all."""
+    """Verify ``text`` with ``key_text``; InputError only for input that cannot be read at all.
+
+    An invalid policy still shows the signature and the claims (checked as if no policy were set),
+    but the verdict is "policy invalid". ``record_jti`` records a verified token's jti in ``replay``.
+    """
     policy = policy or Policy()
+    applied = policy if isinstance(policy, Policy) else Policy()
     token = decode_token(text, max_size=max_token)
-    now = time.time() if policy.now is None else policy.now
+    now = time.time() if applied.now is None else applied.now
     allowed = SUPPORTED if algorithms is None else tuple(a for a in algorithms if a in _SUPPORTED_SET)
     findings = token_findings(token, now, long_lifetime)
 
@@ -328,7 +389,7 @@ def verify(
     if key_text is not None:  # "" is an empty secret, refused by parse_key; None means no key given
         key_input = parse_key(key_text, secret_encoding, max_size=max_key)
         findings += key_findings(key_input, token.alg, "verify")
-    signature = check_signature(token, key_input, allowed)
+    signature = check_signature(token, key_input, allowed, allow_weak_keys=allow_weak_keys)
     if signature.status == "refused" and key_input is not None and looks_like_key_material(key_text or ""):
         findings.append(
             Finding(
@@ -339,9 +400,12 @@ def verify(
                 "key",
             )
         )
-    claims = check_claims(token.payload, policy, now, token.header)
-    verdict = _verdict(signature, claims)
-    _record_jti(token, policy, verdict, now)
+    curve = signature.key.curve if signature.key is not None else None
+    claims = check_claims(token.payload, applied, now, token.header, key_curve=curve, replay=replay)
+    verdict = _verdict(signature, claims, policy)
+    if record_jti and replay is not None and applied.replay and verdict.status == 200:
+        claims = _record_jti(token, claims, applied, replay)
+        verdict = _verdict(signature, claims, policy)
     return VerifyResult(
         token=token,
         signature=signature,
@@ -350,4 +414,5 @@ def verify(
         findings=sort_findings(findings),
         verdict=verdict,
         key_input=key_input,
+        policy=policy,
     )

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
-from app.core import InputError, Policy, decode, policy_from_dict, sign, verify
+from app.core import InputError, InvalidPolicy, Policy, decode, parse_policy, sign, verify
 from app.core.compare import compare_tokens
 from app.core.jwe import decode_jwe
+from app.present import compare_json, decode_json, jwe_header_json, sign_json, verify_json
 from app.store import ReplayLog, Store
 
 from .deps import IssuerCacheDep, SettingsDep, StoreDep
 from .keysource import fetch_keys
-from .present import compare_json, decode_json, jwe_header_json, sign_json, verify_json
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -42,29 +42,12 @@ class DecodeRequest(BaseModel):
     token: str = Field(description="A compact JWS; surrounding whitespace and 'Bearer ' are tolerated")
 
 
-class RuleModel(BaseModel):
-    claim: str = Field(description="Claim name or dotted path into nested claims, e.g. realm_access.roles")
-    op: Literal["equals", "one_of", "contains", "matches", "present", "absent", "gte", "lte"]
-    value: Any = None
-
-
-class PolicyModel(BaseModel):
-    iss: str | list[str] | None = Field(None, description="Accepted issuer(s), exact match")
-    aud: str | list[str] | None = Field(None, description="Accepted audience(s); the token's aud must hold one")
-    sub: str | None = Field(None, description="Expected subject, exact match")
-    typ: str | None = Field(None, description="Expected header typ, e.g. JWT or at+jwt")
-    required: list[str] | None = Field(None, description="Claims that must be present (dotted paths allowed)")
-    leeway: float = Field(0, ge=0, le=10 * 365 * 86400, description="Seconds of clock skew allowed for exp/nbf/iat")
-    now: float | None = Field(None, description="Check as if it were this time (epoch seconds)")
-    max_age: float | None = Field(None, ge=0, description="Reject when now - iat exceeds this (seconds)")
-    max_lifetime: float | None = Field(None, ge=0, description="Reject when exp - iat exceeds this (seconds)")
-    jti_denylist: list[str] | None = Field(None, description="Revoked token ids")
-    rules: list[RuleModel] | None = Field(None, description="Custom claim rules; a failure is a 403")
-    replay: bool = Field(False, description="Record each verified jti; the same jti again is a replay")
-    oidc: bool = Field(False, description="Check as an OpenID Connect ID token (azp, auth_time with max_age)")
-    nonce: str | None = Field(None, description="OIDC: the nonce the client sent")
-    access_token: str | None = Field(None, description="OIDC: the access token to check at_hash against")
-    code: str | None = Field(None, description="OIDC: the authorization code to check c_hash against")
+#: the policy as the API takes it: any JSON object, documented by the one policy schema and validated by the
+#: core, so an invalid field is the verdict "policy invalid" (never a 422 here, never a 200 there)
+PolicyJSON = Annotated[
+    dict[str, Any] | None,
+    WithJsonSchema({**Policy.model_json_schema(), "description": "The validation policy (see the schema)"}),
+]
 
 
 class VerifyRequest(BaseModel):
@@ -72,18 +55,19 @@ class VerifyRequest(BaseModel):
     key: str | None = Field(None, description="HMAC secret, PEM (SPKI, PKCS#1, certificate), JWK or JWKS")
     secret_encoding: SecretEncoding = "utf8"
     algorithms: list[str] | None = Field(None, description="Allowed algorithms; default: every supported one")
-    policy: PolicyModel | None = None
+    allow_weak_keys: bool = Field(
+        False, description="Testing only: accept keys RFC 7518 forbids (RSA under 2048 bits, short HMAC secrets)"
+    )
+    policy: PolicyJSON = None
     profile: str | None = Field(None, description="A saved profile whose policy, key and algorithms fill the gaps")
     issuer: str | None = Field(None, description="Instead of key: discover this issuer's JWKS (OIDC / RFC 8414)")
     jwks_url: str | None = Field(None, description="Instead of key: fetch this JWKS URL")
     refresh_keys: bool = Field(False, description="Fetch again instead of using the cached documents")
 
 
-def build_policy(model: PolicyModel | None, store: Store) -> Policy | None:
-    if model is None:
-        return None
-    data = model.model_dump(exclude_none=True)
-    return policy_from_dict(data, ReplayLog(store) if model.replay else None)
+def replay_for(policy: Policy | InvalidPolicy, store: Store) -> ReplayLog | None:
+    """The store's replay log when the policy asks for the replay check."""
+    return ReplayLog(store) if isinstance(policy, Policy) and policy.replay else None
 
 
 class CompareRequest(BaseModel):
@@ -113,7 +97,7 @@ def api_decode(body: DecodeRequest, settings: SettingsDep) -> dict[str, Any]:
 
 @router.post("/verify", responses=_ERRORS, summary="Verify signature and claims; a failing token is still a 200")
 def api_verify(body: VerifyRequest, settings: SettingsDep, store: StoreDep, cache: IssuerCacheDep) -> dict[str, Any]:
-    key, encoding, algorithms, policy_model = body.key, body.secret_encoding, body.algorithms, body.policy
+    key, encoding, algorithms, policy_data = body.key, body.secret_encoding, body.algorithms, body.policy
     source = None
     if key is None and (body.issuer or body.jwks_url):
         source = fetch_keys(settings, cache, issuer=body.issuer, jwks_url=body.jwks_url, refresh=body.refresh_keys)
@@ -125,14 +109,18 @@ def api_verify(body: VerifyRequest, settings: SettingsDep, store: StoreDep, cach
         key = key if key is not None else saved.data.get("key")
         encoding = encoding if "secret_encoding" in body.model_fields_set else saved.data.get("secret_encoding", "utf8")
         algorithms = algorithms if algorithms is not None else saved.data.get("algorithms")
-        if policy_model is None:
-            policy_model = PolicyModel.model_validate(saved.data.get("policy") or {})
+        if policy_data is None:
+            policy_data = saved.data.get("policy") or {}
+    policy = parse_policy(policy_data)
     result = verify(
         body.token,
         key,
         secret_encoding=encoding,
         algorithms=algorithms,
-        policy=build_policy(policy_model, store),
+        policy=policy,
+        replay=replay_for(policy, store),
+        record_jti=True,
+        allow_weak_keys=body.allow_weak_keys,
         max_token=settings.max_token_bytes,
         max_key=settings.max_key_bytes,
         long_lifetime=settings.long_lifetime_seconds,

@@ -10,10 +10,10 @@ from pydantic import BaseModel, Field
 from app.core import verify
 from app.core.jwe import DecryptResult, decrypt_jwe, encrypt_jwe
 from app.core.keytools import convert_key, generate_key
+from app.present import converted_json, decrypt_json, generated_json, verify_json
 
 from .api import _ERRORS, SecretEncoding
 from .deps import SettingsDep
-from .present import converted_json, decrypt_json, generated_json, verify_json
 
 router = APIRouter(prefix="/api", tags=["keys and JWE"])
 

@@ -8,10 +8,10 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from app.core import InputError, parse_key, policy_from_dict
+from app.core import InputError, InvalidPolicy, parse_key, parse_policy
 from app.store import Profile, Store
 
-from .api import _ERRORS, PolicyModel, SecretEncoding
+from .api import _ERRORS, PolicyJSON, SecretEncoding
 from .deps import SettingsDep, StoreDep
 
 router = APIRouter(prefix="/api/profiles", tags=["profiles"])
@@ -19,7 +19,7 @@ EXPORT_FORMAT = "jwtlens-profiles/1"
 
 
 class ProfileBody(BaseModel):
-    policy: PolicyModel = Field(default_factory=PolicyModel)
+    policy: PolicyJSON = None
     key: str | None = Field(None, description="Public key, certificate, JWK or JWKS; secrets only with store_secret")
     secret_encoding: SecretEncoding = "utf8"
     algorithms: list[str] | None = None
@@ -47,8 +47,12 @@ def _check_name(name: str) -> str:
 
 def save(store: Store, name: str, body: ProfileBody, max_key: int) -> dict[str, Any]:
     """Validate and store; a secret is dropped unless store_secret says otherwise."""
-    policy = body.policy.model_dump(exclude_defaults=True)
-    policy_from_dict(policy)  # refuse what verify would refuse
+    parsed = parse_policy(body.policy)
+    if isinstance(parsed, InvalidPolicy):  # a saved policy is one verify can apply
+        first = parsed.problems[0]
+        raise InputError("policy_invalid", f"policy.{first.field}: {first.message}", "policy")
+    # The OIDC nonce, access token and code are secrets: kept only with "store this secret".
+    policy = parsed.model_dump(mode="json", exclude_defaults=True) if body.store_secret else parsed.public_dict()
     key = body.key or None
     secret_kept = False
     note = None

@@ -18,6 +18,8 @@ from app.core.jsonparse import json_safe
 from app.core.jwe import JWE_ALGORITHMS, JWE_ENCRYPTIONS
 from app.paths import STATIC_DIR, TEMPLATES_DIR
 
+from .policyform import FORM_FIELDS
+
 __all__ = ["CachedStatic", "static_url", "templates"]
 
 
@@ -81,3 +83,4 @@ templates.env.filters["pretty_json"] = pretty_json
 templates.env.filters["compact_value"] = compact_value
 templates.env.globals["jwe_algorithms"] = JWE_ALGORITHMS
 templates.env.globals["jwe_encryptions"] = JWE_ENCRYPTIONS
+templates.env.globals["policy_fields"] = FORM_FIELDS

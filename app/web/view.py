@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from app.config import Settings
-from app.core import SUPPORTED, InputError, Policy, Problem, VerifyResult, policy_from_dict, verify
+from app.core import SUPPORTED, InputError, InvalidPolicy, Policy, Problem, VerifyResult, parse_policy, verify
 from app.core.claims import ClaimInfo, describe_claims
 from app.core.examples import make_example
 from app.core.findings import Finding, sort_findings
@@ -19,7 +19,7 @@ from app.core.timefmt import as_numeric_date, iso
 from app.store import ReplayLog, Store
 
 from .forms import Form
-from .policyform import FIELDS, policy_from_form
+from .policyform import FORM_FIELDS, policy_from_form
 
 __all__ = [
     "DebuggerView",
@@ -52,6 +52,10 @@ class Options:
     allow_none: bool = False
     #: the key for a nested JWT's inner signed token (empty: the verify key)
     inner_key: str = ""
+    #: accept keys the RFCs forbid (short HMAC secrets, small RSA keys): testing only
+    allow_weak_keys: bool = False
+    #: the verify key came from a share link (someone else chose it)
+    key_from_link: bool = False
     #: the policy fields as typed, to render them back
     policy_fields: dict[str, str] = field(default_factory=dict)
     #: record a verified jti now (the "verify and record" button), not on every keystroke
@@ -69,7 +73,9 @@ class Options:
             "sign_secret_encoding": form.get("sign_secret_encoding", "utf8"),
             "allow_none": form.get("allow_none") == "on",
             "inner_key": form.get("inner_key"),
-            "policy_fields": {name: form.get(name) for name in FIELDS if form.get(name)},
+            "allow_weak_keys": form.get("allow_weak_keys") == "on",
+            "key_from_link": form.get("key_from_link") == "1" and bool(form.get("key")),
+            "policy_fields": {name: form.get(name) for name in FORM_FIELDS if form.get(name)},
         }
         values.update(overrides)
         return cls(**values)
@@ -105,7 +111,8 @@ class DebuggerView:
     token_error: Problem | None = None
     edit_error: Problem | None = None
     key_error: Problem | None = None
-    policy_error: Problem | None = None
+    #: why the policy cannot be applied, per field (the verdict is then "policy invalid")
+    policy_invalid: InvalidPolicy | None = None
     #: what sign mode did with the last edit, shown in the Verify pane
     sign_note: str | None = None
     sign_ok: bool = False
@@ -115,6 +122,17 @@ class DebuggerView:
     now: float = 0.0
     leeway: float = 0.0
     replay_count: int | None = None
+
+    @property
+    def policy_problems(self) -> dict[str, str]:
+        """Form field name -> message, to show each next to its field."""
+        if self.policy_invalid is None:
+            return {}
+        found: dict[str, str] = {}
+        for problem in self.policy_invalid.problems:
+            name = f"policy_{problem.field}"
+            found[name] = f"{found[name]}; {problem.message}" if name in found else problem.message
+        return found
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -185,47 +203,32 @@ def _pretty(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 
-class _NoRecord(ReplayLog):
-    """Looks jti values up without recording: every keystroke re-verifies the same token."""
-
-    def record(self, issuer: str, jti: str, exp: float | None, now: float) -> None:
-        return None
-
-
-def _policy(options: Options, env: Env) -> Policy:
+def _policy(options: Options) -> Policy | InvalidPolicy:
     form = Form({name: [value] for name, value in options.policy_fields.items()})
-    data = policy_from_form(form)
-    guard: ReplayLog | None = None
-    if data.pop("replay", False):
-        guard = ReplayLog(env.store) if options.record_jti else _NoRecord(env.store)
-    return policy_from_dict(data, guard)
+    return parse_policy(policy_from_form(form))
 
 
-def _verify_view(token: str, options: Options, env: Env, **extra: Any) -> DebuggerView:
-    """Decode and verify ``token`` with the key the mode calls for."""
-    signing = options.mode == "sign"
-    key_text = options.sign_key if signing else options.key
-    encoding = options.sign_secret_encoding if signing else options.secret_encoding
+def _verify_view(
+    token: str, options: Options, env: Env, *, signed_with: tuple[str, str] | None = None, **extra: Any
+) -> DebuggerView:
+    """Decode and verify ``token`` with the Verify key, or with the signing key that just re-signed it."""
+    key_text, encoding = signed_with or (options.key, options.secret_encoding)
     settings = env.settings
-    policy_error = None
-    try:
-        policy = _policy(options, env)
-    except InputError as exc:
-        policy, policy_error = Policy(), exc.problem
-    now = time.time() if policy.now is None else policy.now
-    replay_count = env.store.replay_count(now) if policy.replay is not None else None
+    policy = _policy(options)
+    applied = policy if isinstance(policy, Policy) else Policy()
+    now = time.time() if applied.now is None else applied.now
+    replay = ReplayLog(env.store) if applied.replay else None
     base = DebuggerView(
         token=token,
         options=options,
-        policy_error=policy_error,
+        policy_invalid=policy if isinstance(policy, InvalidPolicy) else None,
         now=now,
-        leeway=policy.leeway,
-        replay_count=replay_count,
+        leeway=applied.leeway_seconds,
+        replay_count=env.store.replay_count() if replay is not None else None,
         **extra,
     )
     if not token.strip():
         return base
-    policy = replace(policy, now=now)
     max_token, max_key = settings.max_token_bytes, settings.max_key_bytes
     try:
         result = verify(
@@ -234,6 +237,9 @@ def _verify_view(token: str, options: Options, env: Env, **extra: Any) -> Debugg
             secret_encoding=encoding,
             algorithms=options.algorithms,
             policy=policy,
+            replay=replay,
+            record_jti=options.record_jti,
+            allow_weak_keys=options.allow_weak_keys,
             max_token=max_token,
             max_key=max_key,
             long_lifetime=settings.long_lifetime_seconds,
@@ -248,13 +254,19 @@ def _verify_view(token: str, options: Options, env: Env, **extra: Any) -> Debugg
         except InputError as token_exc:
             return replace(base, token_error=token_exc.problem)
         return replace(base, result=result, key_error=exc.problem)
-    if policy.replay is not None and options.record_jti:
-        base = replace(base, replay_count=env.store.replay_count(now))
+    if replay is not None and options.record_jti:
+        base = replace(base, replay_count=env.store.replay_count())
     return replace(base, result=result)
 
 
 def _jwe_view(
-    token: str, options: Options, env: Env, base: DebuggerView, policy: Policy, key_text: str | None, encoding: str
+    token: str,
+    options: Options,
+    env: Env,
+    base: DebuggerView,
+    policy: Policy | InvalidPolicy,
+    key_text: str | None,
+    encoding: str,
 ) -> DebuggerView:
     """A JWE: its header without a key; with one, the plaintext, and a nested signed token verified in place."""
     settings = env.settings
@@ -343,11 +355,14 @@ def _rebuild(form: Form, options: Options, env: Env) -> DebuggerView:
                     max_key=env.settings.max_key_bytes,
                 ).token
                 signed = True
-                note = f"Re-signed with the key in the Signing key box ({header.get('alg')})"
+                note = f"Re-signed with the signing key ({header.get('alg')}); checked below with that key"
             except InputError as exc:
                 if exc.problem.segment == "payload":
                     raise
-                note = f"Not re-signed: {exc.problem.message}. The token keeps its old signature, so it is invalid"
+                note = (
+                    f"Not re-signed: {exc.problem.message}. The token keeps its old signature and is checked "
+                    "with the Verify key"
+                )
                 token = encode_unsigned(header, payload, old_signature)
         else:
             if options.mode == "sign":
@@ -355,7 +370,8 @@ def _rebuild(form: Form, options: Options, env: Env) -> DebuggerView:
             token = encode_unsigned(header, payload, old_signature)
     except InputError as exc:
         return DebuggerView(token=form.get("token"), options=options, edit_error=exc.problem, **editors)
-    view = _verify_view(token, options, env, **editors)
+    signed_with = (options.sign_key, options.sign_secret_encoding) if signed else None
+    view = _verify_view(token, options, env, signed_with=signed_with, **editors)
     return replace(view, sign_note=note, sign_ok=signed)
 
 

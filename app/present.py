@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.core import DecodeResult, SignResult, VerifyResult
+from app.core import DecodeResult, InvalidPolicy, SignResult, VerifyResult
 from app.core.claims import ClaimCheck, ClaimInfo
 from app.core.compare import Comparison
 from app.core.findings import Finding
@@ -69,10 +69,18 @@ def verify_json(result: VerifyResult) -> dict[str, Any]:
         },
         "claims": [_claim_check(c) for c in result.claims],
         "findings": _findings(result.findings),
-        "verdict": {"status": result.verdict.status, "reason": result.verdict.reason},
+        "verdict": verdict_json(result),
         "header": json_safe(result.token.header),
         "payload": json_safe(result.token.payload) if result.token.payload is not None else None,
     }
+
+
+def verdict_json(result: VerifyResult) -> dict[str, Any]:
+    verdict = result.verdict
+    data: dict[str, Any] = {"status": verdict.status, "outcome": verdict.outcome, "reason": verdict.reason}
+    if isinstance(result.policy, InvalidPolicy):
+        data["policy_problems"] = [{"field": p.field, "message": p.message} for p in result.policy.problems]
+    return data
 
 
 def sign_json(result: SignResult) -> dict[str, Any]:
