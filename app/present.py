@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.core import DecodeResult, InvalidPolicy, SignResult, VerifyResult
+from app.core import DecodeResult, InvalidPolicy, Policy, SignResult, Verdict, VerifyResult
 from app.core.claims import ClaimCheck, ClaimInfo
 from app.core.compare import Comparison
 from app.core.findings import Finding
+from app.core.inspect import Inspection
 from app.core.jsonparse import json_safe
 from app.core.jwe import DecodedJWE, DecryptResult
 from app.core.keytools import ConvertedKey, GeneratedKey
@@ -48,6 +49,27 @@ def decode_json(result: DecodeResult) -> dict[str, Any]:
     }
 
 
+def inspection_json(result: Inspection) -> dict[str, Any]:
+    """The one answer for any token: a JWS's verify_json; for a JWE its header, decryption and nested token."""
+    if result.kind == "JWS" and result.signed is not None:
+        return {"type": "JWS", **verify_json(result.signed)}
+    data: dict[str, Any] = {"type": "JWE"}
+    if result.jwe is not None:
+        data["jwe"] = jwe_header_json(result.jwe)
+    if result.decrypted is not None:
+        data.update(decrypt_json(result.decrypted))
+    if result.signed is not None:
+        data["nested"] = {"token": result.signed.token.text, **verify_json(result.signed)}
+    elif result.decrypted is not None and result.decrypted.payload is not None:
+        data["claims"] = [_claim_check(c) for c in result.jwe_claims]
+    data.update(
+        verified=result.verified,
+        verdict=_verdict_json(result.verdict, result.policy),
+        findings=_findings(result.findings),
+    )
+    return data
+
+
 def verify_json(result: VerifyResult) -> dict[str, Any]:
     sig = result.signature
     key = None
@@ -69,17 +91,16 @@ def verify_json(result: VerifyResult) -> dict[str, Any]:
         },
         "claims": [_claim_check(c) for c in result.claims],
         "findings": _findings(result.findings),
-        "verdict": verdict_json(result),
+        "verdict": _verdict_json(result.verdict, result.policy),
         "header": json_safe(result.token.header),
         "payload": json_safe(result.token.payload) if result.token.payload is not None else None,
     }
 
 
-def verdict_json(result: VerifyResult) -> dict[str, Any]:
-    verdict = result.verdict
+def _verdict_json(verdict: Verdict, policy: Policy | InvalidPolicy) -> dict[str, Any]:
     data: dict[str, Any] = {"status": verdict.status, "outcome": verdict.outcome, "reason": verdict.reason}
-    if isinstance(result.policy, InvalidPolicy):
-        data["policy_problems"] = [{"field": p.field, "message": p.message} for p in result.policy.problems]
+    if isinstance(policy, InvalidPolicy):
+        data["policy_problems"] = [{"field": p.field, "message": p.message} for p in policy.problems]
     return data
 
 
@@ -118,7 +139,7 @@ def jwe_header_json(token: DecodedJWE) -> dict[str, Any]:
     }
 
 
-def decrypt_json(result: DecryptResult, nested: dict[str, Any] | None) -> dict[str, Any]:
+def decrypt_json(result: DecryptResult) -> dict[str, Any]:
     data: dict[str, Any] = {
         "ok": result.ok,
         "message": result.message,
@@ -133,8 +154,6 @@ def decrypt_json(result: DecryptResult, nested: dict[str, Any] | None) -> dict[s
     }
     if result.payload is not None:
         data["payload"] = json_safe(result.payload)
-    if nested is not None:
-        data["nested"] = nested
     return data
 
 

@@ -19,8 +19,12 @@ def test_jwe_header_is_decoded_without_a_key(client, rsa_pair):
     assert jwe.count(".") == 4
     body = client.post("/api/decode", json={"token": jwe}).json()
     assert body["type"] == "JWE" and body["header"] == HEADER and body["enc"] == "A256GCM"
-    verify = client.post("/api/verify", json={"token": jwe, "key": "x"})
-    assert verify.status_code == 400 and verify.json()["error"]["code"] == "token_is_jwe"
+    wrong = client.post("/api/verify", json={"token": jwe, "key": "x"}).json()  # one endpoint for every token
+    assert wrong["type"] == "JWE" and wrong["ok"] is False and wrong["verified"] is False
+    assert wrong["verdict"]["status"] == 401 and wrong["verdict"]["reason"].startswith("not decrypted")
+    right = client.post("/api/verify", json={"token": jwe, "key": rsa_pair.private_pem}).json()
+    assert right["plaintext"] == "secret words" and right["verdict"]["status"] == 401
+    assert "anyone holding the public key" in right["verdict"]["reason"]  # RSA-OAEP: encrypted, not signed
 
 
 def test_nested_jwt_is_decrypted_and_its_inner_token_verified(client, rsa_pair, ec_pair):

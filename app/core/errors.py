@@ -47,3 +47,15 @@ class InputError(Exception):
     ):
         self.problem = Problem(code, message, segment, too_large, missing, upstream)
         super().__init__(message)
+
+    @classmethod
+    def of(cls, problem: Problem) -> InputError:
+        """Raise a problem that a result carried as a value (a key that could not be read)."""
+        return cls(
+            problem.code,
+            problem.message,
+            problem.segment,
+            too_large=problem.too_large,
+            missing=problem.missing,
+            upstream=problem.upstream,
+        )

@@ -21,7 +21,7 @@ from .algorithms import SUPPORTED, AlgSpec, implementation, spec_for, suggest
 from .claims import ClaimCheck, ClaimInfo, describe_claims
 from .findings import DEFAULT_LONG_LIFETIME, Finding, key_findings, sort_findings, token_findings
 from .keyrules import forbidden_use
-from .keys import DEFAULT_MAX_KEY, KeyInput, ParsedKey, looks_like_key_material, parse_key
+from .keys import DEFAULT_MAX_KEY, KeyInput, ParsedKey, parse_key
 from .policy import InvalidPolicy, Policy, ReplayGuard, check_claims
 from .timefmt import as_numeric_date, iso
 from .tokens import DEFAULT_MAX_TOKEN, DecodedToken, decode_token
@@ -35,8 +35,11 @@ __all__ = [
     "Verdict",
     "VerifyResult",
     "check_signature",
+    "claims_verdict",
     "decode",
+    "verdict_for",
     "verify",
+    "verify_token",
 ]
 
 SignatureStatus = Literal["verified", "invalid", "unsigned", "no_key", "refused", "weak_key"]
@@ -235,6 +238,11 @@ def _candidates(token: DecodedToken, key_input: KeyInput) -> tuple[list[ParsedKe
     return list(key_input.keys), []
 
 
+def _key_confusion(spec: AlgSpec, key_input: KeyInput) -> bool:
+    """An HMAC alg met key material that is no secret (PEM, certificate, SSH key, non-oct JWK, bare DER...)."""
+    return spec.kty == "oct" and all(k.kty != "oct" for k in key_input.keys)
+
+
 def check_signature(
     token: DecodedToken, key_input: KeyInput | None, allowed: Collection[str], *, allow_weak_keys: bool = False
 ) -> SignatureCheck:
@@ -246,8 +254,7 @@ def check_signature(
     assert spec is not None
     if key_input is None:
         return _fail(token, "no_key", "No key given: paste the secret or public key to check the signature")
-    # PEM, certificates, OpenSSH lines and non-oct JWKs are never HMAC secrets.
-    if spec.kty == "oct" and all(k.kty != "oct" for k in key_input.keys):
+    if _key_confusion(spec, key_input):
         return _fail(
             token,
             "refused",
@@ -318,21 +325,25 @@ def check_signature(
     )
 
 
-def _verdict(signature: SignatureCheck, claims: tuple[ClaimCheck, ...], policy: Policy | InvalidPolicy) -> Verdict:
+def verdict_for(signature: SignatureCheck, claims: tuple[ClaimCheck, ...], policy: Policy | InvalidPolicy) -> Verdict:
     """401 when authentication fails (structure, signature, standard claims), 403 when a rule does."""
     if isinstance(policy, InvalidPolicy):
         return Verdict(None, f"policy invalid: {policy.message}")
     if not signature.valid:
         return Verdict(401, f"signature: {signature.message}")
+    weak = ", with a weak key allowed for testing only" if signature.weak_allowed is not None else ""
+    return claims_verdict(claims, f"signature and every claim check passed{weak}")
+
+
+def claims_verdict(claims: tuple[ClaimCheck, ...], passed: str) -> Verdict:
+    """Once the sender is authenticated: 401 for a failed standard claim, 403 for a failed rule, else 200."""
     for check in claims:
         if check.status == "fail" and not check.rule:
             return Verdict(401, f"claim {check.name}: {check.message}")
     for check in claims:
         if check.status == "fail":
             return Verdict(403, f"rule {check.name}: {check.message}")
-    if signature.weak_allowed is not None:
-        return Verdict(200, "signature and every claim check passed, with a weak key allowed for testing only")
-    return Verdict(200, "signature and every claim check passed")
+    return Verdict(200, passed)
 
 
 def _keep_until(payload: dict[str, Any], policy: Policy) -> float:
@@ -364,33 +375,45 @@ def verify(
     key_text: str | None,
     *,
     secret_encoding: str = "utf8",
+    max_token: int = DEFAULT_MAX_TOKEN,
+    max_key: int = DEFAULT_MAX_KEY,
+    **options: Any,
+) -> VerifyResult:
+    """Verify ``text`` with ``key_text``; InputError only for input that cannot be read at all.
+
+    ``options`` are verify_token's. ``None`` means no key given; "" is an empty secret, refused.
+    """
+    token = decode_token(text, max_size=max_token)
+    key_input = None if key_text is None else parse_key(key_text, secret_encoding, max_size=max_key)
+    return verify_token(token, key_input, **options)
+
+
+def verify_token(
+    token: DecodedToken,
+    key_input: KeyInput | None,
+    *,
     algorithms: Collection[str] | None = None,
     policy: Policy | InvalidPolicy | None = None,
     replay: ReplayGuard | None = None,
     record_jti: bool = False,
     allow_weak_keys: bool = False,
-    max_token: int = DEFAULT_MAX_TOKEN,
-    max_key: int = DEFAULT_MAX_KEY,
     long_lifetime: float = DEFAULT_LONG_LIFETIME,
 ) -> VerifyResult:
-    """Verify ``text`` with ``key_text``; InputError only for input that cannot be read at all.
+    """Signature, claims, findings and verdict of a decoded token with a parsed key.
 
     An invalid policy still shows the signature and the claims (checked as if no policy were set),
     but the verdict is "policy invalid". ``record_jti`` records a verified token's jti in ``replay``.
     """
     policy = policy or Policy()
     applied = policy if isinstance(policy, Policy) else Policy()
-    token = decode_token(text, max_size=max_token)
     now = time.time() if applied.now is None else applied.now
     allowed = SUPPORTED if algorithms is None else tuple(a for a in algorithms if a in _SUPPORTED_SET)
     findings = token_findings(token, now, long_lifetime)
-
-    key_input: KeyInput | None = None
-    if key_text is not None:  # "" is an empty secret, refused by parse_key; None means no key given
-        key_input = parse_key(key_text, secret_encoding, max_size=max_key)
+    if key_input is not None:
         findings += key_findings(key_input, token.alg, "verify")
     signature = check_signature(token, key_input, allowed, allow_weak_keys=allow_weak_keys)
-    if signature.status == "refused" and key_input is not None and looks_like_key_material(key_text or ""):
+    spec = spec_for(token.alg or "")
+    if signature.status == "refused" and spec is not None and key_input is not None and _key_confusion(spec, key_input):
         findings.append(
             Finding(
                 "key_confusion",
@@ -402,10 +425,10 @@ def verify(
         )
     curve = signature.key.curve if signature.key is not None else None
     claims = check_claims(token.payload, applied, now, token.header, key_curve=curve, replay=replay)
-    verdict = _verdict(signature, claims, policy)
+    verdict = verdict_for(signature, claims, policy)
     if record_jti and replay is not None and applied.replay and verdict.status == 200:
         claims = _record_jti(token, claims, applied, replay)
-        verdict = _verdict(signature, claims, policy)
+        verdict = verdict_for(signature, claims, policy)
     return VerifyResult(
         token=token,
         signature=signature,

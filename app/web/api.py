@@ -7,10 +7,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, WithJsonSchema
 
-from app.core import InputError, InvalidPolicy, Policy, decode, parse_policy, sign, verify
+from app.core import InputError, InvalidPolicy, Policy, decode, parse_policy, sign
 from app.core.compare import compare_tokens
+from app.core.inspect import KeyText, inspect, token_kind
 from app.core.jwe import decode_jwe
-from app.present import compare_json, decode_json, jwe_header_json, sign_json, verify_json
+from app.present import compare_json, decode_json, inspection_json, jwe_header_json, sign_json
 from app.store import ReplayLog, Store
 
 from .deps import IssuerCacheDep, SettingsDep, StoreDep
@@ -63,6 +64,8 @@ class VerifyRequest(BaseModel):
     issuer: str | None = Field(None, description="Instead of key: discover this issuer's JWKS (OIDC / RFC 8414)")
     jwks_url: str | None = Field(None, description="Instead of key: fetch this JWKS URL")
     refresh_keys: bool = Field(False, description="Fetch again instead of using the cached documents")
+    inner_key: str | None = Field(None, description="A JWE holding a signed token: the key for the inner token")
+    inner_secret_encoding: SecretEncoding = "utf8"
 
 
 def replay_for(policy: Policy | InvalidPolicy, store: Store) -> ReplayLog | None:
@@ -85,13 +88,10 @@ class SignRequest(BaseModel):
 
 @router.post("/decode", responses=_ERRORS, summary="Decode a token without a key")
 def api_decode(body: DecodeRequest, settings: SettingsDep) -> dict[str, Any]:
-    try:
-        result = decode(body.token, max_token=settings.max_token_bytes, long_lifetime=settings.long_lifetime_seconds)
-    except InputError as exc:
-        if exc.problem.code != "token_is_jwe":
-            raise
-        # A JWE: only its protected header can be read without the key (POST /api/decrypt for the rest).
+    if token_kind(body.token, max_size=settings.max_token_bytes) == "JWE":
+        # Only a JWE's protected header can be read without the key (POST /api/verify with the key for the rest).
         return jwe_header_json(decode_jwe(body.token, max_size=settings.max_token_bytes))
+    result = decode(body.token, max_token=settings.max_token_bytes, long_lifetime=settings.long_lifetime_seconds)
     return {"type": "JWS", **decode_json(result)}
 
 
@@ -112,10 +112,10 @@ def api_verify(body: VerifyRequest, settings: SettingsDep, store: StoreDep, cach
         if policy_data is None:
             policy_data = saved.data.get("policy") or {}
     policy = parse_policy(policy_data)
-    result = verify(
+    result = inspect(
         body.token,
-        key,
-        secret_encoding=encoding,
+        KeyText(key, encoding) if key is not None else None,
+        inner_key=KeyText(body.inner_key, body.inner_secret_encoding) if body.inner_key is not None else None,
         algorithms=algorithms,
         policy=policy,
         replay=replay_for(policy, store),
@@ -125,11 +125,14 @@ def api_verify(body: VerifyRequest, settings: SettingsDep, store: StoreDep, cach
         max_key=settings.max_key_bytes,
         long_lifetime=settings.long_lifetime_seconds,
     )
-    data = verify_json(result)
+    if result.key_problem is not None:
+        raise InputError.of(result.key_problem)
+    data = inspection_json(result)
     if source is not None:
         data["key_source"] = source.as_dict()
-        if data["signature"]["key"] is not None:
-            data["signature"]["key"]["source"] = source.label
+        signature = data.get("signature")
+        if signature is not None and signature["key"] is not None:
+            signature["key"]["source"] = source.label
     return data
 
 

@@ -7,12 +7,13 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from app.core import verify
-from app.core.jwe import DecryptResult, decrypt_jwe, encrypt_jwe
+from app.core import InputError, parse_policy
+from app.core.inspect import KeyText, inspect, token_kind
+from app.core.jwe import encrypt_jwe
 from app.core.keytools import convert_key, generate_key
-from app.present import converted_json, decrypt_json, generated_json, verify_json
+from app.present import converted_json, generated_json, inspection_json
 
-from .api import _ERRORS, SecretEncoding
+from .api import _ERRORS, PolicyJSON, SecretEncoding
 from .deps import SettingsDep
 
 router = APIRouter(prefix="/api", tags=["keys and JWE"])
@@ -23,6 +24,9 @@ class DecryptRequest(BaseModel):
     key: str | None = Field(None, description="Private key, JWK, JWKS, or the shared secret / password")
     secret_encoding: SecretEncoding = "utf8"
     inner_key: str | None = Field(None, description="Key for a nested signed token (default: key)")
+    inner_secret_encoding: SecretEncoding = "utf8"
+    policy: PolicyJSON = None
+    allow_weak_keys: bool = Field(False, description="Testing only: accept keys RFC 7518 forbids")
 
 
 class EncryptRequest(BaseModel):
@@ -48,29 +52,24 @@ class ConvertRequest(BaseModel):
     secret_encoding: SecretEncoding = "utf8"
 
 
-def nested_verification(
-    result: DecryptResult, key_text: str | None, settings_max: tuple[int, int]
-) -> dict[str, Any] | None:
-    """The inner signed token of a nested JWT, verified with ``key_text`` (its own key, or the JWE's)."""
-    if not result.ok or result.nested_kind != "jws" or result.nested_token is None:
-        return None
-    max_token, max_key = settings_max
-    inner = verify(result.nested_token, key_text, max_token=max_token, max_key=max_key)
-    return {"token": result.nested_token, **verify_json(inner)}
-
-
 @router.post("/decrypt", responses=_ERRORS, summary="Decrypt a JWE; a nested signed token is verified too")
 def api_decrypt(body: DecryptRequest, settings: SettingsDep) -> dict[str, Any]:
-    result = decrypt_jwe(
+    if token_kind(body.token, max_size=settings.max_token_bytes) != "JWE":
+        raise InputError("not_jwe", "This is not a JWE (five dot-separated parts); verify it with /api/verify", "token")
+    inner = KeyText(body.inner_key, body.inner_secret_encoding) if body.inner_key is not None else None
+    result = inspect(
         body.token,
-        body.key,
-        secret_encoding=body.secret_encoding,
-        max_size=settings.max_token_bytes,
+        KeyText(body.key, body.secret_encoding) if body.key is not None else None,
+        inner_key=inner,
+        policy=parse_policy(body.policy),
+        allow_weak_keys=body.allow_weak_keys,
+        max_token=settings.max_token_bytes,
         max_key=settings.max_key_bytes,
+        long_lifetime=settings.long_lifetime_seconds,
     )
-    inner_key = body.inner_key if body.inner_key is not None else body.key
-    nested = nested_verification(result, inner_key, (settings.max_token_bytes, settings.max_key_bytes))
-    return decrypt_json(result, nested)
+    if result.key_problem is not None:
+        raise InputError.of(result.key_problem)
+    return inspection_json(result)
 
 
 @router.post("/encrypt", responses=_ERRORS, summary="Encrypt a plaintext (or a signed token) into a compact JWE")

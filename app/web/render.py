@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from app.core import SECRET_ENCODINGS
 from app.core.jsonparse import json_safe
 from app.core.jwe import JWE_ALGORITHMS, JWE_ENCRYPTIONS
 from app.paths import STATIC_DIR, TEMPLATES_DIR
@@ -84,3 +85,4 @@ templates.env.filters["compact_value"] = compact_value
 templates.env.globals["jwe_algorithms"] = JWE_ALGORITHMS
 templates.env.globals["jwe_encryptions"] = JWE_ENCRYPTIONS
 templates.env.globals["policy_fields"] = FORM_FIELDS
+templates.env.globals["secret_encodings"] = SECRET_ENCODINGS

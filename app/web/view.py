@@ -8,12 +8,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from app.config import Settings
-from app.core import SUPPORTED, InputError, InvalidPolicy, Policy, Problem, VerifyResult, parse_policy, verify
+from app.core import SUPPORTED, InputError, InvalidPolicy, Policy, Problem, Verdict, VerifyResult, parse_policy
 from app.core.claims import ClaimInfo, describe_claims
 from app.core.examples import make_example
-from app.core.findings import Finding, sort_findings
+from app.core.findings import Finding
+from app.core.inspect import Inspection, KeyText, inspect
 from app.core.jsonparse import parse_json
-from app.core.jwe import DecodedJWE, DecryptResult, decode_jwe, decrypt_jwe
+from app.core.jwe import DecodedJWE, DecryptResult
 from app.core.sign import encode_unsigned, sign
 from app.core.timefmt import as_numeric_date, iso
 from app.store import ReplayLog, Store
@@ -50,8 +51,9 @@ class Options:
     sign_key: str = ""
     sign_secret_encoding: str = "utf8"
     allow_none: bool = False
-    #: the key for a nested JWT's inner signed token (empty: the verify key)
+    #: the key for a nested JWT's inner signed token (empty: the verify key), with its own encoding
     inner_key: str = ""
+    inner_secret_encoding: str = "utf8"
     #: accept keys the RFCs forbid (short HMAC secrets, small RSA keys): testing only
     allow_weak_keys: bool = False
     #: the verify key came from a share link (someone else chose it)
@@ -73,6 +75,7 @@ class Options:
             "sign_secret_encoding": form.get("sign_secret_encoding", "utf8"),
             "allow_none": form.get("allow_none") == "on",
             "inner_key": form.get("inner_key"),
+            "inner_secret_encoding": form.get("inner_secret_encoding", "utf8"),
             "allow_weak_keys": form.get("allow_weak_keys") == "on",
             "key_from_link": form.get("key_from_link") == "1" and bool(form.get("key")),
             "policy_fields": {name: form.get(name) for name in FORM_FIELDS if form.get(name)},
@@ -116,6 +119,8 @@ class DebuggerView:
     #: what sign mode did with the last edit, shown in the Verify pane
     sign_note: str | None = None
     sign_ok: bool = False
+    #: the core's one result for the token (JWS, JWE or nested): the verdict comes from here
+    inspection: Inspection | None = None
     #: a five-segment token: its keyless decode, and the decryption when a key was given
     jwe: DecodedJWE | None = None
     decrypted: DecryptResult | None = None
@@ -135,14 +140,18 @@ class DebuggerView:
         return found
 
     @property
+    def policy_other_problems(self) -> str:
+        """Problems with no field of their own (an unknown member of a loaded profile's policy)."""
+        return "; ".join(m for name, m in self.policy_problems.items() if name not in FORM_FIELDS)
+
+    @property
     def findings(self) -> tuple[Finding, ...]:
         """The JWE's own findings (if any) with the signed token's, most severe first."""
-        found = list(self.result.findings) if self.result else []
-        if self.decrypted is not None:
-            found += self.decrypted.findings
-        elif self.jwe is not None:
-            found += self.jwe.findings
-        return sort_findings(found)
+        return self.inspection.findings if self.inspection is not None else ()
+
+    @property
+    def verdict(self) -> Verdict | None:
+        return self.inspection.verdict if self.inspection is not None else None
 
     @property
     def claim_infos(self) -> tuple[ClaimInfo, ...]:
@@ -160,9 +169,11 @@ class DebuggerView:
 
     @property
     def claim_status(self) -> dict[str, Any]:
-        if self.result is None:
-            return {}
-        return {c.name: c for c in self.result.claims}
+        if self.result is not None:
+            return {c.name: c for c in self.result.claims}
+        if self.inspection is not None:
+            return {c.name: c for c in self.inspection.jwe_claims}
+        return {}
 
     @property
     def timeline(self) -> Timeline | None:
@@ -229,78 +240,48 @@ def _verify_view(
     )
     if not token.strip():
         return base
-    max_token, max_key = settings.max_token_bytes, settings.max_key_bytes
+    key = KeyText(key_text, encoding) if key_text else None
+    inner = KeyText(options.inner_key, options.inner_secret_encoding) if options.inner_key and not signed_with else None
     try:
-        result = verify(
+        inspection = inspect(
             token,
-            key_text or None,
-            secret_encoding=encoding,
+            key,
+            inner_key=inner,
             algorithms=options.algorithms,
             policy=policy,
             replay=replay,
             record_jti=options.record_jti,
             allow_weak_keys=options.allow_weak_keys,
-            max_token=max_token,
-            max_key=max_key,
-            long_lifetime=settings.long_lifetime_seconds,
-        )
-    except InputError as exc:
-        if exc.problem.code == "token_is_jwe":  # decode_token found five segments: the JWE path takes over
-            return _jwe_view(token, options, env, base, policy, key_text or None, encoding)
-        if exc.problem.segment not in ("key", "secret_encoding"):
-            return replace(base, token_error=exc.problem)
-        try:
-            result = verify(token, None, algorithms=options.algorithms, policy=policy, max_token=max_token)
-        except InputError as token_exc:
-            return replace(base, token_error=token_exc.problem)
-        return replace(base, result=result, key_error=exc.problem)
-    if replay is not None and options.record_jti:
-        base = replace(base, replay_count=env.store.replay_count())
-    return replace(base, result=result)
-
-
-def _jwe_view(
-    token: str,
-    options: Options,
-    env: Env,
-    base: DebuggerView,
-    policy: Policy | InvalidPolicy,
-    key_text: str | None,
-    encoding: str,
-) -> DebuggerView:
-    """A JWE: its header without a key; with one, the plaintext, and a nested signed token verified in place."""
-    settings = env.settings
-    try:
-        jwe = decode_jwe(token, max_size=settings.max_token_bytes)
-    except InputError as exc:
-        return replace(base, token_error=exc.problem)
-    view = replace(base, jwe=jwe, header_json=_pretty(jwe.header), payload_json="")
-    if key_text is None:
-        return view
-    try:
-        decrypted = decrypt_jwe(
-            token, key_text, secret_encoding=encoding, max_size=settings.max_token_bytes, max_key=settings.max_key_bytes
-        )
-    except InputError as exc:
-        return replace(view, key_error=exc.problem)
-    view = replace(view, decrypted=decrypted, payload_json=decrypted.plaintext or "")
-    if not decrypted.ok or decrypted.nested_kind != "jws" or decrypted.nested_token is None:
-        return view
-    inner_key = options.inner_key or key_text
-    try:
-        inner = verify(
-            decrypted.nested_token,
-            inner_key,
-            secret_encoding=encoding if not options.inner_key else "utf8",
-            algorithms=options.algorithms,
-            policy=policy,
             max_token=settings.max_token_bytes,
             max_key=settings.max_key_bytes,
             long_lifetime=settings.long_lifetime_seconds,
         )
     except InputError as exc:
-        return replace(view, key_error=exc.problem)
-    return replace(view, result=inner)
+        return replace(base, token_error=exc.problem)
+    if replay is not None and options.record_jti:
+        base = replace(base, replay_count=env.store.replay_count())
+    view = replace(
+        base,
+        inspection=inspection,
+        result=inspection.signed,
+        jwe=inspection.jwe,
+        decrypted=inspection.decrypted,
+        key_error=inspection.key_problem,
+    )
+    if inspection.jwe is not None:
+        plaintext = inspection.decrypted.plaintext if inspection.decrypted is not None else None
+        view = replace(view, header_json=_pretty(inspection.jwe.header), payload_json=_pretty_text(plaintext or ""))
+    return view
+
+
+def _pretty_text(text: str) -> str:
+    """A JSON plaintext pretty-printed; anything else as it is."""
+    if text.lstrip()[:1] not in ("{", "["):
+        return text
+    try:
+        return _pretty(parse_json(text, "payload").value)
+    except InputError:
+        return text
 
 
 def _with_editors(view: DebuggerView) -> DebuggerView:

@@ -1,0 +1,161 @@
+"""One entry for any token: a compact JWS, a JWE, or a JWE holding a signed token, judged as one result.
+
+The page, the JSON API and the CLI all render an Inspection, so they cannot disagree about a token.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .claims import ClaimCheck
+from .errors import InputError, Problem
+from .findings import DEFAULT_LONG_LIFETIME, Finding, sort_findings
+from .jwe import DecodedJWE, DecryptResult, decode_jwe, decrypt_jwe
+from .keys import DEFAULT_MAX_KEY, KeyInput, parse_key
+from .policy import InvalidPolicy, Policy, ReplayGuard, check_claims
+from .tokens import DEFAULT_MAX_TOKEN, decode_token, extract_sized
+from .verify import Verdict, VerifyResult, claims_verdict, verify_token
+
+__all__ = ["Inspection", "KeyText", "TokenKind", "inspect", "token_kind"]
+
+TokenKind = Literal["JWS", "JWE"]
+#: JWE key management where the sender had to hold the same secret: decrypting authenticates the sender
+_SYMMETRIC_PREFIXES = ("dir", "A128", "A192", "A256", "PBES2")
+
+
+@dataclass(frozen=True)
+class KeyText:
+    """A key as the user gave it: the text and how to read a secret in it."""
+
+    text: str
+    secret_encoding: str = "utf8"
+
+
+@dataclass(frozen=True)
+class Inspection:
+    kind: TokenKind
+    verdict: Verdict
+    policy: Policy | InvalidPolicy
+    #: the signed token: the JWS itself, or the one nested in a decrypted JWE
+    signed: VerifyResult | None = None
+    jwe: DecodedJWE | None = None
+    decrypted: DecryptResult | None = None
+    #: claim checks of a decrypted JWE whose plaintext is a claims set (no nested signature)
+    jwe_claims: tuple[ClaimCheck, ...] = ()
+    #: a key that could not be read: shown beside the keyless result (the API answers 400 with it)
+    key_problem: Problem | None = None
+    now: float = field(default=0.0)
+
+    @property
+    def verified(self) -> bool:
+        return self.verdict.status == 200
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        found = list(self.signed.findings) if self.signed else []
+        if self.decrypted is not None:
+            found += self.decrypted.findings
+        elif self.jwe is not None:
+            found += self.jwe.findings
+        return sort_findings(found)
+
+
+def token_kind(text: str, *, max_size: int = DEFAULT_MAX_TOKEN) -> TokenKind:
+    """JWE for five dot-separated parts, JWS otherwise (decode_token names what is wrong with those)."""
+    found = extract_sized(text, max_size, "JWT")
+    return "JWE" if found.token.count(".") == 4 else "JWS"
+
+
+def _parse(key: KeyText | None, max_key: int) -> KeyInput | None:
+    return None if key is None else parse_key(key.text, key.secret_encoding, max_size=max_key)
+
+
+def _jwe_verdict(
+    decrypted: DecryptResult | None, claims: tuple[ClaimCheck, ...], policy: Policy | InvalidPolicy
+) -> Verdict:
+    if isinstance(policy, InvalidPolicy):
+        return Verdict(None, f"policy invalid: {policy.message}")
+    if decrypted is None:
+        return Verdict(401, "encrypted: no key was given to decrypt it")
+    if not decrypted.ok:
+        return Verdict(401, f"not decrypted: {decrypted.message}")
+    alg = decrypted.token.alg or ""
+    if not alg.startswith(_SYMMETRIC_PREFIXES):
+        return Verdict(
+            401, f"decrypted but not signed: with {alg}, anyone holding the public key could have made this token"
+        )
+    if decrypted.payload is None:
+        return Verdict(401, "decrypted, but the plaintext is not a claims set or a signed token")
+    return claims_verdict(claims, "decrypted with the shared key, and every claim check passed")
+
+
+def inspect(
+    text: str,
+    key: KeyText | None,
+    *,
+    inner_key: KeyText | None = None,
+    algorithms: Collection[str] | None = None,
+    policy: Policy | InvalidPolicy | None = None,
+    replay: ReplayGuard | None = None,
+    record_jti: bool = False,
+    allow_weak_keys: bool = False,
+    max_token: int = DEFAULT_MAX_TOKEN,
+    max_key: int = DEFAULT_MAX_KEY,
+    long_lifetime: float = DEFAULT_LONG_LIFETIME,
+) -> Inspection:
+    """Decode, decrypt and verify ``text``; InputError only for a token that cannot be read at all.
+
+    A key that cannot be read is reported as ``key_problem`` beside the keyless result. A JWE's nested
+    signed token is verified with ``inner_key`` (its own text and encoding), else with ``key``.
+    """
+    policy = policy or Policy()
+    options = {
+        "algorithms": algorithms,
+        "policy": policy,
+        "replay": replay,
+        "record_jti": record_jti,
+        "allow_weak_keys": allow_weak_keys,
+        "long_lifetime": long_lifetime,
+    }
+    applied = policy if isinstance(policy, Policy) else Policy()
+    now = time.time() if applied.now is None else applied.now
+    if token_kind(text, max_size=max_token) == "JWS":
+        token = decode_token(text, max_size=max_token)
+        problem = None
+        try:
+            key_input = _parse(key, max_key)
+        except InputError as exc:
+            key_input, problem = None, exc.problem
+        signed = verify_token(token, key_input, **options)  # type: ignore[arg-type]
+        return Inspection("JWS", signed.verdict, policy, signed=signed, key_problem=problem, now=signed.now)
+
+    jwe = decode_jwe(text, max_size=max_token)
+    if key is None:
+        return Inspection("JWE", _jwe_verdict(None, (), policy), policy, jwe=jwe, now=now)
+    try:
+        decrypted = decrypt_jwe(
+            text, key.text, secret_encoding=key.secret_encoding, max_size=max_token, max_key=max_key
+        )
+    except InputError as exc:
+        if exc.problem.segment not in ("key", "secret_encoding"):
+            raise
+        return Inspection("JWE", _jwe_verdict(None, (), policy), policy, jwe=jwe, key_problem=exc.problem, now=now)
+    if decrypted.ok and decrypted.nested_kind == "jws" and decrypted.nested_token is not None:
+        nested = decode_token(decrypted.nested_token, max_size=max_token)
+        problem = None
+        try:
+            key_input = _parse(inner_key or key, max_key)
+        except InputError as exc:
+            key_input, problem = None, exc.problem
+        signed = verify_token(nested, key_input, **options)  # type: ignore[arg-type]
+        return Inspection(
+            "JWE", signed.verdict, policy, signed=signed, jwe=jwe, decrypted=decrypted, key_problem=problem, now=now
+        )
+    claims: tuple[ClaimCheck, ...] = ()
+    if decrypted.ok and decrypted.payload is not None:
+        claims = check_claims(decrypted.payload, applied, now, decrypted.header, replay=replay)
+    verdict = _jwe_verdict(decrypted, claims, policy)
+    return Inspection("JWE", verdict, policy, jwe=jwe, decrypted=decrypted, jwe_claims=claims, now=now)
