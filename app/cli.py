@@ -109,9 +109,24 @@ def _json_arg(value: str | None, what: str) -> Any:
 
 def _cmd_decode(args: argparse.Namespace, out: TextIO) -> int:
     from app.core import decode
+    from app.core.inspect import token_kind
     from app.present import decode_json
 
-    data = decode_json(decode(_read_token(args.token)))
+    token = _read_token(args.token)
+    if token_kind(token) == "JWE":
+        from app.core.jwe import decode_jwe
+        from app.present import jwe_header_json
+
+        jwe = jwe_header_json(decode_jwe(token))
+        if args.json:
+            print(json.dumps(jwe, indent=2, ensure_ascii=False), file=out)
+        else:
+            paint = Painter(out)
+            print(paint("JWE protected header (the rest needs the key: jwtlens decrypt --key ...)", "bold"), file=out)
+            print(json.dumps(jwe["header"], indent=2, ensure_ascii=False), file=out)
+            _print_findings(jwe["findings"], paint, out)
+        return EXIT_VALID
+    data = decode_json(decode(token))
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False), file=out)
     else:
@@ -154,32 +169,65 @@ def _add_policy_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
-    from app.core import parse_policy, verify
-    from app.present import verify_json
+    """verify and decrypt: one inspection of any token, rendered like the API's answer."""
+    from app.core import InputError, parse_policy
+    from app.core.inspect import KeyText, inspect
+    from app.present import inspection_json
 
-    result = verify(
+    key_text = _read_value(args.key, "key")
+    if key_text is None:
+        raise UsageError("give the key with --key (a value, @file or @- for stdin)")
+    inner_text = _read_value(args.inner_key, "inner key")
+    result = inspect(
         _read_token(args.token),
-        _read_value(args.key, "key"),
-        secret_encoding=args.secret_encoding,
+        KeyText(key_text, args.secret_encoding) if key_text is not None else None,
+        inner_key=KeyText(inner_text, args.inner_secret_encoding) if inner_text is not None else None,
         algorithms=args.alg or None,
         policy=parse_policy(_policy(args)),
         allow_weak_keys=args.allow_weak_keys,
     )
-    data = verify_json(result)
+    if result.key_problem is not None:
+        raise InputError.of(result.key_problem)
+    data = inspection_json(result)
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False), file=out)
     else:
-        paint = Painter(out)
-        signature = data["signature"]
-        print(paint(signature["message"], "ok" if signature["valid"] else "bad"), file=out)
-        for claim in data["claims"]:
-            label = paint(claim["status"].upper(), _STATUS_STYLE[claim["status"]])
-            print(f"  {label} {claim['name']}: {claim['message']}", file=out)
-        verdict = data["verdict"]
-        shown = "policy invalid" if verdict["status"] is None else verdict["status"]
-        print(paint(f"{shown}: {verdict['reason']}", "ok" if data["verified"] else "bad"), file=out)
-        _print_findings(data["findings"], paint, out)
+        _print_inspection(data, Painter(out), out)
     return EXIT_VALID if result.verified else EXIT_INVALID
+
+
+def _print_verified(data: dict[str, Any], paint: Painter, out: TextIO) -> None:
+    signature = data["signature"]
+    print(paint(signature["message"], "ok" if signature["valid"] else "bad"), file=out)
+    _print_checks(data["claims"], paint, out)
+
+
+def _print_checks(checks: list[dict[str, Any]], paint: Painter, out: TextIO) -> None:
+    for claim in checks:
+        label = paint(claim["status"].upper(), _STATUS_STYLE[claim["status"]])
+        print(f"  {label} {claim['name']}: {claim['message']}", file=out)
+
+
+def _print_inspection(data: dict[str, Any], paint: Painter, out: TextIO) -> None:
+    if data["type"] == "JWS":
+        _print_verified(data, paint, out)
+    else:
+        jwe = data["jwe"]
+        print(paint(f"JWE (alg {jwe['alg']}, enc {jwe['enc']})", "bold"), file=out)
+        if "ok" in data:
+            print(paint(data["message"], "ok" if data["ok"] else "bad"), file=out)
+        if data.get("plaintext") is not None and "nested" not in data:
+            print(paint("Plaintext", "bold"), file=out)
+            payload = data.get("payload")
+            print(json.dumps(payload, indent=2, ensure_ascii=False) if payload else data["plaintext"], file=out)
+        if "nested" in data:
+            print(paint("Nested signed token", "bold"), file=out)
+            _print_verified(data["nested"], paint, out)
+        _print_checks(data.get("claims", []), paint, out)
+    verdict = data["verdict"]
+    shown = "policy invalid" if verdict["status"] is None else verdict["status"]
+    print(paint(f"{shown}: {verdict['reason']}", "ok" if data["verified"] else "bad"), file=out)
+    _print_findings(data["findings"], paint, out)
 
 
 def _cmd_sign(args: argparse.Namespace, out: TextIO) -> int:
@@ -269,13 +317,17 @@ def _serve(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _add_key(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    from app.core.keys import SECRET_ENCODINGS
+
     parser.add_argument("--key", required=required, help="secret, PEM, JWK or JWKS; @file reads a file, @- stdin")
     parser.add_argument(
-        "--secret-encoding", default="utf8", choices=["utf8", "base64", "base64url", "hex"], help="HMAC secret encoding"
+        "--secret-encoding", default="utf8", choices=list(SECRET_ENCODINGS), help="HMAC secret encoding"
     )
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from app.core.keys import SECRET_ENCODINGS
+
     defaults = Settings()
     parser = argparse.ArgumentParser(prog="jwtlens", description="A local JWT debugger.")
     parser.add_argument("--version", action="version", version=f"jwtlens {__version__}")
@@ -296,16 +348,26 @@ def build_parser() -> argparse.ArgumentParser:
     decode.add_argument("token", nargs="?", help="the token, @file, or - / nothing for stdin")
     decode.add_argument("--json", action="store_true", help="print the API's JSON")
 
-    verify = commands.add_parser("verify", help="verify signature and claims; exit 0 only when verified")
-    verify.add_argument("token", nargs="?", help="the token, @file, or - / nothing for stdin")
-    _add_key(verify, required=False)
-    verify.add_argument("--alg", action="append", help="allowed algorithm (repeatable; default all)")
-    verify.add_argument(
-        "--allow-weak-keys", action="store_true", help="testing only: accept keys RFC 7518 forbids (verdict says so)"
-    )
-    verify.add_argument("--policy", help="a policy as JSON (the API's 'policy'), or @file")
-    _add_policy_flags(verify)
-    verify.add_argument("--json", action="store_true", help="print the API's JSON")
+    for name, help_ in (
+        ("verify", "verify a JWS (or a JWE holding one) and its claims; exit 0 only when verified"),
+        ("decrypt", "decrypt a JWE and verify a signed token inside it; exit 0 only when verified"),
+    ):
+        command = commands.add_parser(name, help=help_)
+        command.add_argument("token", nargs="?", help="the token, @file, or - / nothing for stdin")
+        _add_key(command, required=False)
+        command.add_argument("--inner-key", help="JWE holding a signed token: the inner token's key (default --key)")
+        command.add_argument(
+            "--inner-secret-encoding", default="utf8", choices=list(SECRET_ENCODINGS), help="the inner key's encoding"
+        )
+        command.add_argument("--alg", action="append", help="allowed algorithm (repeatable; default all)")
+        command.add_argument(
+            "--allow-weak-keys",
+            action="store_true",
+            help="testing only: accept keys RFC 7518 forbids",
+        )
+        command.add_argument("--policy", help="a policy as JSON (the API's 'policy'), or @file")
+        _add_policy_flags(command)
+        command.add_argument("--json", action="store_true", help="print the API's JSON")
 
     sign = commands.add_parser("sign", help="sign a header and payload")
     sign.add_argument("--header", required=True, help='header JSON or @file, e.g. \'{"alg": "HS256"}\'')
@@ -324,7 +386,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_COMMANDS = {"serve": _serve, "decode": _cmd_decode, "verify": _cmd_verify, "sign": _cmd_sign, "keygen": _cmd_keygen}
+_COMMANDS = {
+    "serve": _serve,
+    "decode": _cmd_decode,
+    "verify": _cmd_verify,
+    "decrypt": _cmd_verify,
+    "sign": _cmd_sign,
+    "keygen": _cmd_keygen,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import time
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from joserfc.jwk import OKPKey
 
 from app.core import InvalidPolicy, Policy, parse_policy, sign, verify
 from app.core.policy import REGEX_BUDGET, Rule, check_claims, oidc_hash
@@ -371,3 +374,46 @@ def test_expected_iss_aud_sub_make_the_claim_required():
         "sub": ("fail", "required claim sub is missing"),
         "aud": ("fail", "required claim aud is missing"),
     }
+
+
+# OpenID's token hash algorithms: EdDSA hashes with the verifying key's curve.
+@pytest.mark.parametrize(
+    ("alg", "curve", "digest"),
+    [
+        ("EdDSA", "Ed25519", lambda d: hashlib.sha512(d).digest()),
+        ("EdDSA", "Ed448", lambda d: hashlib.shake_256(d).digest(114)),
+        ("Ed25519", None, lambda d: hashlib.sha512(d).digest()),
+        ("Ed448", None, lambda d: hashlib.shake_256(d).digest(114)),
+        ("RS256", None, lambda d: hashlib.sha256(d).digest()),
+        ("PS384", None, lambda d: hashlib.sha384(d).digest()),
+        ("ES512", None, lambda d: hashlib.sha512(d).digest()),
+        ("ES256K", None, lambda d: hashlib.sha256(d).digest()),
+    ],
+)
+@pytest.mark.parametrize("value", ["plain-ascii-token", "tøken-with-ünïcode", "a" * 500])
+def test_oidc_hash_follows_the_key_and_hashes_the_exact_bytes(alg, curve, digest, value):
+    full = digest(value.encode("utf-8"))
+    expected = base64.urlsafe_b64encode(full[: len(full) // 2]).rstrip(b"=").decode()
+    assert oidc_hash(value, alg, curve) == expected
+
+
+def test_eddsa_hash_needs_the_verifying_key():
+    assert oidc_hash("x", "EdDSA", None) is None
+    payload = {"at_hash": oidc_hash("x", "EdDSA", "Ed25519"), "aud": "a"}
+    policy = Policy(oidc=True, access_token="x")
+    keyless = {c.name: c for c in check_claims(payload, policy, NOW, {"alg": "EdDSA"})}
+    assert keyless["at_hash"].status == "fail" and "verifying key" in keyless["at_hash"].message
+    with_key = {c.name: c for c in check_claims(payload, policy, NOW, {"alg": "EdDSA"}, key_curve="Ed25519")}
+    assert with_key["at_hash"].status == "pass"
+    ed448 = {c.name: c for c in check_claims(payload, policy, NOW, {"alg": "EdDSA"}, key_curve="Ed448")}
+    assert ed448["at_hash"].status == "fail"  # SHA-512's half is not SHAKE256's
+
+
+def test_eddsa_at_hash_verified_end_to_end_with_an_ed448_key():
+    key = OKPKey.generate_key("Ed448")
+    access = "access-token-for-ed448"
+    payload = {"aud": "client", "at_hash": oidc_hash(access, "EdDSA", "Ed448"), "exp": NOW + 60}
+    token = sign({"alg": "EdDSA"}, payload, key.as_pem(private=True).decode()).token
+    policy = Policy(now=NOW, oidc=True, access_token=access, aud=("client",))
+    result = verify(token, key.as_pem(private=False).decode(), policy=policy)
+    assert result.verified, result.verdict.reason
