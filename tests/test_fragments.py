@@ -100,7 +100,30 @@ def test_sign_mode_with_a_public_key_explains(client, rsa_pair):
     fields = form(mode="sign", sign_key=rsa_pair.public_pem, header_json='{"alg": "RS256"}', payload_json='{"a": 1}')
     fields["token"] = sign({"alg": "RS256"}, {}, rsa_pair.private_pem).token
     html = client.post("/fragments/edit", data=fields).text
-    assert "signing needs the private key" in html and "Signature verified" not in html
+    assert "signing needs its private key" in html and "Signature verified" not in html
+    assert html.count("Not re-signed") == 1 and 'id="verdict"' not in html
+
+
+@pytest.mark.parametrize("sign_key", ["", "another-signing-secret-0123456789abcdef", "PUBLIC"])
+def test_switching_to_sign_mode_changes_nothing(client, secret, rsa_pair, sign_key):
+    token = hs(secret)
+    sign_key = rsa_pair.public_pem if sign_key == "PUBLIC" else sign_key
+    verify_mode = client.post("/fragments/token", data=form(token=token, key=secret)).text
+    fields = form(token=token, key=secret, mode="sign", sign_key=sign_key, changed="mode")
+    fields.update(header_json='{"alg": "HS256", "typ": "JWT"}', payload_json=textarea(verify_mode, "payload-json"))
+    html = client.post("/fragments/settings", data=fields).text
+    assert "Signature verified" in html and "Not re-signed" not in html and 'id="sign-note"' not in html
+    assert 'id="token"' not in oob_ids(html)  # the token box is left as it was
+
+
+def test_a_public_key_in_the_signing_box_is_one_refusal_on_every_edit(client, secret, rsa_pair, ec_pair):
+    token = sign({"alg": "RS256"}, {"sub": "x"}, rsa_pair.private_pem).token
+    for sign_key in (rsa_pair.public_pem, rsa_pair.public_jwk, ec_pair.public_pem):
+        fields = form(token=token, key=rsa_pair.public_pem, mode="sign", sign_key=sign_key)
+        fields.update(header_json='{"alg": "RS256"}', payload_json='{"sub": "edited"}')
+        html = client.post("/fragments/edit", data=fields).text
+        assert html.count("Not re-signed") == 1 and "signing key" in html
+        assert "Signature verified" not in html and 'id="verdict"' not in html
 
 
 def test_broken_editor_json_only_reports_the_error(client, secret):

@@ -94,11 +94,11 @@ def sign(
     assert spec is not None
     reason = _mismatch(spec, parsed, "sign")
     if reason is not None:
-        raise InputError("key_mismatch", f"Cannot sign: {reason}", "key")
+        raise InputError("key_mismatch", f"The signing key does not fit: {reason}", "key")
     if not parsed.private:
         raise InputError(
             "key_not_private",
-            f"This is a public key ({parsed.description}); signing needs the private key",
+            f"The signing key is a public key ({parsed.description}); signing needs its private key",
             "key",
         )
     b64 = header.get("b64") is not False

@@ -119,6 +119,8 @@ class DebuggerView:
     #: what sign mode did with the last edit, shown in the Verify pane
     sign_note: str | None = None
     sign_ok: bool = False
+    #: sign mode could not re-sign with the signing key: that refusal is the one message shown
+    sign_refused: bool = False
     #: the core's one result for the token (JWS, JWE or nested): the verdict comes from here
     inspection: Inspection | None = None
     #: a five-segment token: its keyless decode, and the decryption when a key was given
@@ -323,7 +325,7 @@ def _rebuild(form: Form, options: Options, env: Env) -> DebuggerView:
     old_parts = form.get("token").strip().split(".")
     old_signature = old_parts[2] if len(old_parts) == 3 else ""
     note: str | None = None
-    signed = False
+    signed = refused = False
     try:
         if options.mode == "sign" and options.sign_key:
             try:
@@ -340,10 +342,8 @@ def _rebuild(form: Form, options: Options, env: Env) -> DebuggerView:
             except InputError as exc:
                 if exc.problem.segment == "payload":
                     raise
-                note = (
-                    f"Not re-signed: {exc.problem.message}. The token keeps its old signature and is checked "
-                    "with the Verify key"
-                )
+                note = f"Not re-signed: {exc.problem.message}. The token keeps its old signature"
+                refused = True
                 token = encode_unsigned(header, payload, old_signature)
         else:
             if options.mode == "sign":
@@ -353,7 +353,7 @@ def _rebuild(form: Form, options: Options, env: Env) -> DebuggerView:
         return DebuggerView(token=form.get("token"), options=options, edit_error=exc.problem, **editors)
     signed_with = (options.sign_key, options.sign_secret_encoding) if signed else None
     view = _verify_view(token, options, env, signed_with=signed_with, **editors)
-    return replace(view, sign_note=note, sign_ok=signed)
+    return replace(view, sign_note=note, sign_ok=signed, sign_refused=refused)
 
 
 def view_for_edit(form: Form, env: Env) -> DebuggerView:

@@ -16,12 +16,14 @@ from typing import Any
 
 import jwt
 import pytest
+from joserfc.jwk import RSAKey
 from playwright.sync_api import Locator, Page, expect
 
 pytestmark = pytest.mark.browser
 
 SECRET = secrets.token_urlsafe(32)  # 43 characters, 256 bits: comfortably above HS256's 32-byte minimum
 WRONG_SECRET = secrets.token_urlsafe(32)
+RSA_PUBLIC_PEM = RSAKey.generate_key(2048).as_pem(private=False).decode()
 SUB = "browser-test-user-7f3a"
 
 
@@ -116,17 +118,24 @@ def test_sign_mode_re_signs_edits_and_verify_mode_keeps_the_old_signature(page: 
     page.locator("#key").fill(SECRET)
     expect(sig_title(page)).to_have_text("Signature verified")
 
-    # Sign mode. Switching re-signs nothing: the pasted token stays as it was, now checked against the
-    # signing key box, which still holds the example's secret.
+    # Sign mode. Switching changes nothing: the pasted token stays as it was, still judged with the
+    # Verify key, although the signing key box holds the example's other secret.
     pasted = token_box.input_value()
     choose_mode(page, "sign")
     expect(page.locator("#sign-key")).to_be_visible()
-    expect(sig_title(page)).to_have_text("Invalid signature")
+    expect(sig_title(page)).to_have_text("Signature verified")
     expect(token_box).to_have_value(pasted)
     expect(page.locator("#sign-note")).to_have_count(0)
+    # A public key in the signing box: one refusal, never beside a green "Signature verified".
+    page.locator("#sign-key").fill(RSA_PUBLIC_PEM)
+    expect(sig_title(page)).to_have_text("Signing key refused")
+    expect(page.locator("#sign-note")).to_contain_text("signing key is a public key")
+    expect(page.locator("#verify-result")).not_to_contain_text("Signature verified")
+    expect(page.locator("#verdict")).to_have_count(0)
+    expect(token_box).to_have_value(pasted)
     # A new signing key re-signs the current header and payload with it.
     page.locator("#sign-key").fill(SECRET)
-    expect(page.locator("#sign-note")).to_contain_text("Re-signed with the key in the Signing key box")
+    expect(page.locator("#sign-note")).to_contain_text("Re-signed with the signing key")
     expect(sig_title(page)).to_have_text("Signature verified")
     before_edit = token_box.input_value()
     assert jwt.decode(before_edit, SECRET, algorithms=["HS256"])["name"] == "Grace Hopper"
