@@ -18,6 +18,7 @@ from joserfc.errors import (
 )
 
 from .algorithms import SUPPORTED, AlgSpec, implementation, spec_for, suggest
+from .attempts import KeyAttempt, KeyUsed
 from .claims import ClaimCheck, ClaimInfo, describe_claims
 from .findings import DEFAULT_LONG_LIFETIME, Finding, key_findings, sort_findings, token_findings
 from .keys import DEFAULT_MAX_KEY, KeyInput, ParsedKey, looks_like_key_material, parse_key
@@ -41,25 +42,6 @@ SignatureStatus = Literal["verified", "invalid", "unsigned", "no_key", "refused"
 _SUPPORTED_SET = frozenset(SUPPORTED)
 #: extension header names jwtlens processes, so they may appear in crit (RFC 7515 §4.1.11)
 UNDERSTOOD_CRIT = frozenset({"b64"})
-
-
-@dataclass(frozen=True)
-class KeyUsed:
-    kid: str | None
-    thumbprint: str
-    source: str
-    description: str
-
-
-@dataclass(frozen=True)
-class KeyAttempt:
-    """Why one key of the user's did or did not verify."""
-
-    index: int
-    kid: str | None
-    description: str
-    outcome: Literal["verified", "bad_signature", "skipped"]
-    reason: str
 
 
 @dataclass(frozen=True)
