@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Collection
 from typing import Any, Literal
@@ -113,14 +114,22 @@ class Registry(JWERegistry):
     by jwtlens before this registry is used.
     """
 
-    def __init__(self, allowed: Collection[str], max_p2c: int):
+    def __init__(self, allowed: Collection[str], max_p2c: int, *, allow_weak_keys: bool = False):
         super().__init__(algorithms=list(allowed), strict_check_header=False)
         self.max_p2c = max_p2c
+        self._models: dict[str, JWEAlgModel] = dict(self.algorithms["alg"])
+        if allow_weak_keys:  # keyrules.forbidden_use already said what is weak; joserfc's own RSA floor steps aside
+            for name in allowed:
+                model = self._models.get(name)
+                if model is not None and alg_family(name) == "rsa":
+                    weak = copy.copy(model)
+                    weak.key_size = 0
+                    self._models[name] = weak
 
     def get_alg(self, name: str) -> JWEAlgModel:
-        if name not in self.algorithms["alg"] or name not in (self.allowed or ()):
+        if name not in self._models or name not in (self.allowed or ()):
             return super().get_alg(name)  # raises UnsupportedAlgorithmError
-        return self.algorithms["alg"][name]
+        return self._models[name]
 
     def _check_p2c(self, value: Any) -> None:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:

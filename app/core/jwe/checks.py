@@ -8,6 +8,8 @@ from typing import Any, Literal
 from joserfc.errors import JoseError
 
 from ..algorithms import SUPPORTED as JWS_ALGORITHMS
+from ..b64 import decode_segment
+from ..errors import InputError
 from ..keys import ParsedKey
 from .algorithms import (
     JWE_ALGORITHMS,
@@ -22,7 +24,7 @@ from .algorithms import (
 )
 from .parse import SEGMENT_NAMES, DecodedJWE
 
-__all__ = ["Failure", "FailureCode", "check_alg", "check_enc", "check_p2c", "mismatch", "prepare"]
+__all__ = ["Failure", "FailureCode", "check_alg", "check_enc", "check_p2c", "check_p2s", "mismatch", "prepare"]
 
 FailureCode = Literal[
     "invalid",  # the token's structure or header is wrong: no key would help
@@ -33,6 +35,7 @@ FailureCode = Literal[
     "tag_mismatch",
     "padding_invalid",
     "inflate_failed",
+    "forbidden",  # what RFC 7518 forbids: a short PBES2 salt, an RSA key under 2048 bits (allow_weak_keys overrides)
 ]
 
 
@@ -142,6 +145,7 @@ def prepare(token: DecodedJWE, allowed_algs: Collection[str], allowed_encs: Coll
     alg, enc = token.header["alg"], token.header["enc"]
     if alg_family(alg) == "pbes2":
         check_p2c(token.header.get("p2c"), max_p2c)
+        check_p2s(token.header.get("p2s"))
     registry = Registry((alg, enc), max_p2c)
     try:
         registry.check_header(dict(token.header), True)
@@ -162,6 +166,19 @@ def check_p2c(p2c: object, max_p2c: int) -> None:
             f"p2c is {p2c:,}; jwtlens refuses more than {max_p2c:,} PBKDF2 iterations: a huge count makes every "
             "attempt to decrypt cost minutes (a denial of service)",
         )
+
+
+def check_p2s(p2s: object) -> None:
+    """The PBES2 salt input, when given as a string, must be canonical base64url: one spelling, one salt."""
+    if not isinstance(p2s, str):
+        return  # absent or not a string: the header registry names it
+    try:
+        salt = decode_segment(p2s, "p2s")
+    except InputError as exc:
+        raise Failure("invalid", exc.problem.message) from None
+    if not salt.canonical:
+        # joserfc's lenient decoder may read other bytes than ours: refuse rather than guess which salt
+        raise Failure("invalid", f"The p2s is not canonical base64url ({salt.noncanonical_reason})")
 
 
 def mismatch(
@@ -195,8 +212,6 @@ def mismatch(
         return f"this is a public key ({parsed.description}); decrypting needs the private key"
     if family == "rsa":
         bits = parsed.size_bits
-        if operation == "encrypt" and bits < 2048:
-            return f"RSA keys under 2048 bits are refused for encryption (RFC 7518 §4.2); this one is {bits}"
         if operation == "decrypt" and len(encrypted_key) != (bits + 7) // 8:
             return (
                 f"the encrypted key is {len(encrypted_key)} bytes, but this RSA key is {bits}-bit "

@@ -21,11 +21,12 @@ from joserfc.jwk import Key
 
 from ..attempts import KeyAttempt, KeyUsed
 from ..findings import Finding, key_findings, sort_findings
+from ..keyrules import forbidden_use
 from ..keys import DEFAULT_MAX_KEY, KeyInput, ParsedKey, parse_key
 from ..tokens import DEFAULT_MAX_TOKEN
 from .algorithms import DEFAULT_MAX_P2C, JWE_ALGORITHMS, JWE_ENCRYPTIONS, Registry, alg_family
 from .checks import Failure, FailureCode, mismatch, prepare
-from .parse import DecodedJWE, decode_jwe
+from .parse import DecodedJWE, decode_jwe, short_salt
 from .plaintext import DEFAULT_MAX_INFLATED, inflate, open_plaintext
 
 __all__ = ["DecryptAttempt", "DecryptResult", "decrypt_jwe"]
@@ -59,6 +60,8 @@ class DecryptResult:
     key: KeyUsed | None = None
     attempts: tuple[DecryptAttempt, ...] = ()
     key_input: KeyInput | None = None
+    #: what RFC 7518 forbids (a short salt, a small RSA key) that allow_weak_keys let through: testing only
+    allowed_weak: tuple[str, ...] = ()
 
     @property
     def header(self) -> dict[str, Any]:
@@ -187,11 +190,13 @@ def decrypt_jwe(
     max_inflated: int = DEFAULT_MAX_INFLATED,
     algorithms: Collection[str] | None = None,
     encryptions: Collection[str] | None = None,
+    allow_weak_keys: bool = False,
 ) -> DecryptResult:
     """Decrypt a compact JWE; a failure to decrypt is ``ok=False``, InputError only for unreadable input.
 
     ``algorithms`` and ``encryptions`` are allowlists (default: every alg and enc listed above). For PBES2 the
-    key is the password, as typed (or as decoded with ``secret_encoding``).
+    key is the password, as typed (or as decoded with ``secret_encoding``). What RFC 7518 forbids (a PBES2 salt
+    under 8 octets, an RSA key under 2048 bits) is not decrypted unless ``allow_weak_keys`` (testing only).
     """
     token = decode_jwe(text, max_size=max_size)
     findings = list(token.findings)
@@ -201,6 +206,9 @@ def decrypt_jwe(
         registry = prepare(token, allowed_algs, allowed_encs, max_p2c)
     except Failure as failure:
         return _result(token, findings, failure)
+    weak_salt = short_salt(token.header) if alg_family(token.header["alg"]) == "pbes2" else None
+    if weak_salt is not None and not allow_weak_keys:  # no key would make it allowed
+        return _result(token, findings, Failure("forbidden", f"Not decrypted: {weak_salt}"))
     if key_text is None:
         return _result(
             token,
@@ -222,10 +230,18 @@ def decrypt_jwe(
             key_input=key_input,
         )
     last: Failure | None = None
+    forbidden: str | None = None
     for parsed in chosen:
         reason = mismatch(alg, enc, token.header, parsed, "decrypt", token.encrypted_key)
         if reason is not None:
             attempts.append(DecryptAttempt(parsed.index, parsed.kid, parsed.description, "skipped", reason))
+            continue
+        weak_key = forbidden_use(parsed, alg)
+        if weak_key is not None and not allow_weak_keys:
+            attempts.append(
+                DecryptAttempt(parsed.index, parsed.kid, parsed.description, "skipped", f"not decrypted: {weak_key}")
+            )
+            forbidden = forbidden or weak_key
             continue
         try:
             data = _decrypt_with(token, parsed.key, registry)
@@ -237,7 +253,13 @@ def decrypt_jwe(
             continue
         attempts.append(DecryptAttempt(parsed.index, parsed.kid, parsed.description, "decrypted", "decrypted"))
         used = KeyUsed(parsed.kid, parsed.thumbprint, key_input.label, parsed.description)
-        extra: dict[str, Any] = {"key": used, "attempts": tuple(attempts), "key_input": key_input}
+        allowed = tuple(weak for weak in (weak_salt, weak_key) if weak is not None)
+        extra: dict[str, Any] = {
+            "key": used,
+            "attempts": tuple(attempts),
+            "key_input": key_input,
+            "allowed_weak": allowed,
+        }
         try:
             if token.zip == "DEF":
                 data, inflate_findings = inflate(data, max_inflated)
@@ -248,8 +270,12 @@ def decrypt_jwe(
         findings += plaintext_findings
         which = f" (kid '{parsed.kid}')" if key_input.is_set and parsed.kid else ""
         message = f"Decrypted with the {key_input.label}{which}: {parsed.description}"
+        if allowed:
+            message += f" (allowed as weak, by allow_weak_keys: {'; '.join(allowed)})"
         return _result(token, findings, None, message=message, **extra, **fields)
-    if last is None:
+    if forbidden is not None:  # the key that may have fitted is one the RFC forbids: say that, not "wrong key"
+        last = Failure("forbidden", f"Not decrypted: {forbidden}")
+    elif last is None:
         reasons = "; ".join(dict.fromkeys(a.reason for a in attempts if a.outcome == "skipped"))
         last = Failure("no_usable_key", f"Decryption failed: no usable key: {reasons}")
     elif sum(a.outcome == "failed" for a in attempts) > 1:

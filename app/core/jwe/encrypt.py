@@ -8,9 +8,11 @@ from joserfc import jwe
 from joserfc.errors import JoseError
 
 from ..errors import InputError
+from ..keyrules import forbidden_use
 from ..keys import DEFAULT_MAX_KEY, KeyInput, ParsedKey, parse_key
 from .algorithms import DEFAULT_MAX_P2C, JWE_ALGORITHMS, JWE_ENCRYPTIONS, Registry, alg_family
-from .checks import Failure, check_alg, check_enc, check_p2c, mismatch
+from .checks import Failure, check_alg, check_enc, check_p2c, check_p2s, mismatch
+from .parse import short_salt
 
 __all__ = ["encrypt_jwe"]
 
@@ -37,10 +39,13 @@ def encrypt_jwe(
     secret_encoding: str = "utf8",
     max_key: int = DEFAULT_MAX_KEY,
     max_p2c: int = DEFAULT_MAX_P2C,
+    allow_weak_keys: bool = False,
 ) -> str:
     """Encrypt to a compact JWE with the recipient's public key, a shared secret or (PBES2) a password.
 
     joserfc adds what the algorithm needs to the header: epk (ECDH-ES), p2s and p2c (PBES2), iv and tag (GCMKW).
+    What RFC 7518 forbids (a given p2s under 8 octets, an RSA key under 2048 bits) is refused unless
+    ``allow_weak_keys`` (testing only).
     """
     if not isinstance(header, dict):
         raise InputError("header_not_object", "The header must be a JSON object", "header")
@@ -60,6 +65,14 @@ def encrypt_jwe(
             check_p2c(header["p2c"], max_p2c)
         except Failure as failure:
             raise InputError("p2c_invalid", failure.message, "header") from None
+    if alg_family(alg) == "pbes2":
+        try:
+            check_p2s(header.get("p2s"))
+        except Failure as failure:
+            raise InputError("p2s_invalid", f"Cannot encrypt: {failure.message}", "header") from None
+    salt = short_salt(header) if alg_family(alg) == "pbes2" else None
+    if salt is not None and not allow_weak_keys:
+        raise InputError("p2s_forbidden", f"Cannot encrypt: {salt}", "header")
     if key_text is None or not key_text:
         raise InputError(
             "key_missing", "Encrypting needs a key: a public key, a shared secret or (PBES2) a password", "key"
@@ -69,8 +82,11 @@ def encrypt_jwe(
     reason = mismatch(alg, enc, header, parsed, "encrypt")
     if reason is not None:
         raise InputError("key_mismatch", f"Cannot encrypt: {reason}", "key")
+    weak = forbidden_use(parsed, alg)
+    if weak is not None and not allow_weak_keys:
+        raise InputError("key_forbidden", f"Cannot encrypt: {weak}", "key")
     data = plaintext.encode("utf-8", "surrogatepass") if isinstance(plaintext, str) else plaintext
-    registry = Registry((alg, enc, "DEF"), max_p2c)
+    registry = Registry((alg, enc, "DEF"), max_p2c, allow_weak_keys=allow_weak_keys and weak is not None)
     try:
         return jwe.encrypt_compact(dict(header), data, parsed.key, registry=registry)
     except (JoseError, ValueError, TypeError) as exc:

@@ -12,9 +12,11 @@ from ..jsonparse import Duplicate
 from ..tokens import DEFAULT_MAX_TOKEN, extract_sized, header_object, segment_count_problem
 from .algorithms import JWE_ALGORITHMS, JWE_ENCRYPTIONS
 
-__all__ = ["SEGMENT_NAMES", "DecodedJWE", "decode_jwe"]
+__all__ = ["MIN_P2S_OCTETS", "SEGMENT_NAMES", "DecodedJWE", "decode_jwe", "short_salt"]
 
 SEGMENT_NAMES = ("header", "encrypted_key", "iv", "ciphertext", "tag")
+#: RFC 7518 §4.8.1.1: "A Salt Input value containing 8 or more octets MUST be used"
+MIN_P2S_OCTETS = 8
 
 
 @dataclass(frozen=True)
@@ -198,20 +200,21 @@ def _pbes2_findings(header: dict[str, Any]) -> list[Finding]:
                 "header",
             )
         )
-    p2s = header.get("p2s")
-    if isinstance(p2s, str):
-        try:
-            salt = decode_segment(p2s, "p2s").raw
-        except InputError:
-            salt = None
-        if salt is not None and len(salt) < 8:
-            found.append(
-                Finding(
-                    "pbes2_short_salt",
-                    "warning",
-                    f"p2s (salt input) is {len(salt)} bytes; RFC 7518 §4.8.1.1 requires 8 or more",
-                    "",
-                    "header",
-                )
-            )
+    reason = short_salt(header)
+    if reason is not None:
+        found.append(Finding("pbes2_short_salt", "warning", reason, "", "header"))
     return found
+
+
+def short_salt(header: dict[str, Any]) -> str | None:
+    """Why the header's PBES2 salt input is forbidden (under 8 octets), or None (absent or unreadable: not this)."""
+    p2s = header.get("p2s")
+    if not isinstance(p2s, str):
+        return None
+    try:
+        salt = decode_segment(p2s, "p2s").raw
+    except InputError:
+        return None
+    if len(salt) >= MIN_P2S_OCTETS:
+        return None
+    return f"the PBES2 salt input (p2s) is {len(salt)} octets; RFC 7518 §4.8.1.1 requires {MIN_P2S_OCTETS} or more"
