@@ -11,6 +11,8 @@ from joserfc.jwa import JWEAlgModel, JWEEncModel
 from joserfc.jwe import JWERegistry
 from joserfc.registry import Header, HeaderParameter, check_registry_header
 
+from .oaep import OAEP_MODELS
+
 __all__ = [
     "DEFAULT_MAX_P2C",
     "JWE_ALGORITHMS",
@@ -25,10 +27,12 @@ __all__ = [
     "wrap_bits",
 ]
 
-#: key-management algorithms (RFC 7518 §4)
+#: key-management algorithms (RFC 7518 §4; RSA-OAEP-384 and -512 from the IANA registry)
 JWE_ALGORITHMS: tuple[str, ...] = (
     "RSA-OAEP",
     "RSA-OAEP-256",
+    "RSA-OAEP-384",
+    "RSA-OAEP-512",
     "RSA1_5",
     "A128KW",
     "A192KW",
@@ -117,7 +121,7 @@ class Registry(JWERegistry):
     def __init__(self, allowed: Collection[str], max_p2c: int, *, allow_weak_keys: bool = False):
         super().__init__(algorithms=list(allowed), strict_check_header=False)
         self.max_p2c = max_p2c
-        self._models: dict[str, JWEAlgModel] = dict(self.algorithms["alg"])
+        self._models: dict[str, JWEAlgModel] = {**self.algorithms["alg"], **OAEP_MODELS}
         if allow_weak_keys:  # keyrules.forbidden_use already said what is weak; joserfc's own RSA floor steps aside
             for name in allowed:
                 model = self._models.get(name)
