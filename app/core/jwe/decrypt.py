@@ -194,9 +194,10 @@ def decrypt_jwe(
 ) -> DecryptResult:
     """Decrypt a compact JWE; a failure to decrypt is ``ok=False``, InputError only for unreadable input.
 
-    ``algorithms`` and ``encryptions`` are allowlists (default: every alg and enc listed above). For PBES2 the
-    key is the password, as typed (or as decoded with ``secret_encoding``). What RFC 7518 forbids (a PBES2 salt
-    under 8 octets, an RSA key under 2048 bits) is not decrypted unless ``allow_weak_keys`` (testing only).
+    ``algorithms`` and ``encryptions`` are allowlists (default: all of JWE_ALGORITHMS and JWE_ENCRYPTIONS).
+    For PBES2 the key is the password, as typed (or as decoded with ``secret_encoding``). What RFC 7518 forbids
+    (a PBES2 salt under 8 octets, an RSA key under 2048 bits) is not decrypted unless ``allow_weak_keys``
+    (testing only).
     """
     token = decode_jwe(text, max_size=max_size)
     findings = list(token.findings)

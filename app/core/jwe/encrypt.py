@@ -31,6 +31,22 @@ def _pick_for_encrypt(key_input: KeyInput, header: dict[str, Any]) -> ParsedKey:
     )
 
 
+def _check_pbes2(header: dict[str, Any], max_p2c: int, allow_weak_keys: bool) -> None:
+    """A given p2c within the ceiling; a given p2s canonical and, unless allowed as weak, 8 octets or more."""
+    try:
+        if "p2c" in header:
+            check_p2c(header["p2c"], max_p2c)
+    except Failure as failure:
+        raise InputError("p2c_invalid", failure.message, "header") from None
+    try:
+        check_p2s(header.get("p2s"))
+    except Failure as failure:
+        raise InputError("p2s_invalid", f"Cannot encrypt: {failure.message}", "header") from None
+    salt = short_salt(header)
+    if salt is not None and not allow_weak_keys:
+        raise InputError("p2s_forbidden", f"Cannot encrypt: {salt}", "header")
+
+
 def encrypt_jwe(
     header: dict[str, Any],
     plaintext: str | bytes,
@@ -60,19 +76,8 @@ def encrypt_jwe(
         raise InputError("zip_unsupported", "zip must be 'DEF' (DEFLATE), the only registered compression", "header")
     if "crit" in header:
         raise InputError("crit_unsupported", "jwtlens understands no JWE extension, so it writes no crit", "header")
-    if alg_family(alg) == "pbes2" and "p2c" in header:
-        try:
-            check_p2c(header["p2c"], max_p2c)
-        except Failure as failure:
-            raise InputError("p2c_invalid", failure.message, "header") from None
     if alg_family(alg) == "pbes2":
-        try:
-            check_p2s(header.get("p2s"))
-        except Failure as failure:
-            raise InputError("p2s_invalid", f"Cannot encrypt: {failure.message}", "header") from None
-    salt = short_salt(header) if alg_family(alg) == "pbes2" else None
-    if salt is not None and not allow_weak_keys:
-        raise InputError("p2s_forbidden", f"Cannot encrypt: {salt}", "header")
+        _check_pbes2(header, max_p2c, allow_weak_keys)
     if key_text is None or not key_text:
         raise InputError(
             "key_missing", "Encrypting needs a key: a public key, a shared secret or (PBES2) a password", "key"
