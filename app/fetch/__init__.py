@@ -8,7 +8,8 @@ URL, an UpstreamFailed (502) when the other server fails. Messages never show a 
 from .cache import SHARED_CACHE, IssuerCache
 from .discovery import Discovery, FetchedJWKS, discover, fetch_jwks, metadata_urls
 from .errors import FetchRefused, UpstreamFailed
-from .rules import ALLOWLIST_ENV, FetchPolicy, forbidden_reason, parse_allowlist
+from .policy import ALLOWLIST_ENV, FetchPolicy, parse_allowlist
+from .rules import forbidden_reason
 from .transport import CA_BUNDLE_ENV, FetchedDocument, Resolver, resolve_host
 
 __all__ = [

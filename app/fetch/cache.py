@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from .rules import FetchPolicy, check_url
+from .policy import FetchPolicy
+from .rules import check_url
 from .transport import FetchedDocument, Resolver, fetch_document
 
 __all__ = ["SHARED_CACHE", "IssuerCache", "cached_document", "recheck"]

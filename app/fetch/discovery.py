@@ -12,7 +12,8 @@ from app.core.errors import InputError
 
 from .cache import SHARED_CACHE, IssuerCache, cached_document, recheck
 from .errors import FetchRefused, UpstreamFailed, shown, shown_url
-from .rules import FetchPolicy, check_url
+from .policy import FetchPolicy
+from .rules import check_url
 from .transport import FetchedDocument, Resolver, resolve_host
 
 __all__ = ["Discovery", "FetchedJWKS", "discover", "fetch_jwks", "metadata_urls"]

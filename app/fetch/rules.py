@@ -9,26 +9,14 @@ A URL the rules refuse is a FetchRefused (400), whoever wrote it.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 import httpx
 
 from .errors import FetchRefused, shown_url
+from .policy import ALLOWLIST_ENV, DEFAULT_PORTS, FetchPolicy
 
-__all__ = [
-    "ALLOWLIST_ENV",
-    "DEFAULT_PORTS",
-    "FetchPolicy",
-    "check_addresses",
-    "check_url",
-    "forbidden_reason",
-    "host_port",
-    "parse_allowlist",
-]
-
-ALLOWLIST_ENV = "JWTLENS_FETCH_ALLOWLIST"
-DEFAULT_PORTS = {"http": 80, "https": 443}
+__all__ = ["check_addresses", "check_url", "forbidden_reason", "host_port"]
 
 _LINK_LOCAL = "a link-local address, where cloud metadata services live"
 _FORBIDDEN_NETWORKS: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str], ...] = (
@@ -40,69 +28,6 @@ _FORBIDDEN_NETWORKS: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, 
     (ipaddress.ip_network("168.63.129.16/32"), "the Azure platform (WireServer) address"),
 )
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
-
-
-def parse_allowlist(entries: Iterable[str]) -> tuple[tuple[str, int | None], ...]:
-    """``host``, ``host:port``, ``[v6]`` or ``[v6]:port`` entries as (lower-case host, port or None).
-
-    Raises ValueError naming a malformed entry, so a bad setting is refused at startup.
-    """
-    parsed: list[tuple[str, int | None]] = []
-    for entry in entries:
-        text = entry.strip().lower()
-        if not text:
-            continue
-        if "/" in text or "@" in text:
-            raise ValueError(f"fetch allowlist entry {entry!r}: write host or host:port, not a URL")
-        if text.startswith("["):
-            host, closed, rest = text[1:].partition("]")
-            if not closed or (rest and not rest.startswith(":")):
-                raise ValueError(f"fetch allowlist entry {entry!r}: write [IPv6]:port")
-            port_text = rest[1:]
-        elif text.count(":") == 1:
-            host, port_text = text.split(":")
-        else:
-            host, port_text = text, ""
-        port: int | None = None
-        if port_text:
-            if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-                raise ValueError(f"fetch allowlist entry {entry!r}: the port is not a number from 1 to 65535")
-            port = int(port_text)
-        if not host:
-            raise ValueError(f"fetch allowlist entry {entry!r} has no host")
-        parsed.append((host.rstrip("."), port))
-    return tuple(parsed)
-
-
-@dataclass(frozen=True)
-class FetchPolicy:
-    """How far and how long jwtlens may reach out for an issuer's keys."""
-
-    #: the server's own bind address is loopback: then any http(s) host is allowed, bar the forbidden ranges
-    bound_to_loopback: bool
-    #: "host" or "host:port" entries (host case-insensitive; no port means the scheme's default port)
-    allowlist: tuple[str, ...] = ()
-    connect_timeout: float = 3.0
-    #: for one document, its redirects included
-    total_timeout: float = 5.0
-    max_bytes: int = 512 * 1024
-    max_redirects: int = 3
-    #: PEM CA bundle for https; None means the system's trust store
-    ca_bundle: str | None = None
-    #: seconds a fetched document is reused; 0 turns the cache off
-    cache_ttl: float = 300.0
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "allowlist", tuple(self.allowlist))
-        parse_allowlist(self.allowlist)
-
-    def allows(self, host: str, port: int, scheme: str) -> bool:
-        """Whether the allowlist admits ``host:port`` (only consulted when not bound to loopback)."""
-        wanted = host.lower().strip("[]").rstrip(".")
-        return any(
-            entry_host == wanted and (entry_port or DEFAULT_PORTS[scheme]) == port
-            for entry_host, entry_port in parse_allowlist(self.allowlist)
-        )
 
 
 def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:

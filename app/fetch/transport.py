@@ -34,7 +34,8 @@ from app.core.errors import InputError
 from app.core.jsonparse import json_kind, parse_json
 
 from .errors import UpstreamFailed, shown, shown_url
-from .rules import DEFAULT_PORTS, FetchPolicy, check_addresses, check_url, host_port
+from .policy import DEFAULT_PORTS, FetchPolicy
+from .rules import check_addresses, check_url, host_port
 
 __all__ = ["CA_BUNDLE_ENV", "FetchedDocument", "Resolver", "fetch_document", "resolve_host"]
 

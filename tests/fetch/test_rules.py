@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from app.fetch import ALLOWLIST_ENV, FetchPolicy, IssuerCache, fetch_jwks, forbidden_reason, parse_allowlist
+from app.fetch import ALLOWLIST_ENV, FetchPolicy, IssuerCache, fetch_jwks, forbidden_reason
 from tests.fetch.support import JWKS_A, LOCAL, METADATA_IP, fake_dns, problem
 from tests.idp_stub import IdPStub
 
@@ -140,25 +140,3 @@ def test_an_allowlisted_host_still_may_not_resolve_to_metadata(cache: IssuerCach
     dns = fake_dns({"idp.test": ["169.254.169.254"]})
     code, _, _ = problem(lambda: fetch_jwks("http://idp.test/jwks", policy, cache=cache, resolver=dns))
     assert code == "fetch_forbidden_address"
-
-
-def test_a_port_less_entry_means_the_default_port() -> None:
-    policy = FetchPolicy(bound_to_loopback=False, allowlist=("idp.example.com",))
-    assert policy.allows("idp.example.com", 443, "https")
-    assert policy.allows("IDP.example.com", 80, "http")
-    assert not policy.allows("idp.example.com", 8443, "https")
-    assert not policy.allows("other.example.com", 443, "https")
-
-
-def test_parse_allowlist() -> None:
-    assert parse_allowlist([" A.example:8443", "b.example", "[::1]:9000", "::1", ""]) == (
-        ("a.example", 8443),
-        ("b.example", None),
-        ("::1", 9000),
-        ("::1", None),
-    )
-    for bad in ("https://a.example", "a.example:http", "a.example:70000", "[::1", ":443"):
-        with pytest.raises(ValueError):
-            parse_allowlist([bad])
-    with pytest.raises(ValueError):
-        FetchPolicy(bound_to_loopback=False, allowlist=("idp.example:port",))
