@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     @field_validator("fetch_allowlist")
     @classmethod
     def _check_allowlist(cls, value: list[str]) -> list[str]:
-        from app.issuers import parse_allowlist
+        from app.fetch import parse_allowlist
 
         parse_allowlist(value)  # a bad entry fails at start, not at the first fetch
         return value

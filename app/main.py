@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from app import __version__
 from app.config import Settings, get_settings
-from app.issuers import IssuerCache
+from app.fetch import IssuerCache
 from app.paths import STATIC_DIR
 from app.store import Store
 from app.web import api, fragments, keys_api, pages, profiles

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from joserfc import jws  # noqa: F401  (registers ES256K and the EdDSA variants)
-from joserfc._rfc7515.model import JWSAlgModel
-from joserfc._rfc7515.registry import JWSRegistry
+from joserfc.jwa import JWSAlgModel
+from joserfc.jws import JWSRegistry  # importing joserfc.jws registers ES256K and the EdDSA variants
 
 __all__ = ["ALGORITHMS", "SUPPORTED", "AlgSpec", "implementation", "spec_for"]
 

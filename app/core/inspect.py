@@ -137,7 +137,12 @@ def inspect(
         return Inspection("JWE", _jwe_verdict(None, (), policy), policy, jwe=jwe, now=now)
     try:
         decrypted = decrypt_jwe(
-            text, key.text, secret_encoding=key.secret_encoding, max_size=max_token, max_key=max_key
+            text,
+            key.text,
+            secret_encoding=key.secret_encoding,
+            max_size=max_token,
+            max_key=max_key,
+            allow_weak_keys=allow_weak_keys,
         )
     except InputError as exc:
         if exc.problem.segment not in ("key", "secret_encoding"):

@@ -17,6 +17,7 @@ _HMAC_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
 
 
 class _KeyFacts(Protocol):
+    # read-only, so a frozen ParsedKey fits
     @property
     def kty(self) -> str: ...
     @property
@@ -27,14 +28,14 @@ class _KeyFacts(Protocol):
 
 
 def _rsa_section(alg: str) -> str | None:
+    if alg == "RSA1_5":  # before "RS": the JWE names start with it too
+        return "§4.2"
+    if alg.startswith("RSA-OAEP"):
+        return "§4.3"
     if alg.startswith("RS"):
         return "§3.3"
     if alg.startswith("PS"):
         return "§3.5"
-    if alg == "RSA1_5":
-        return "§4.2"
-    if alg.startswith("RSA-OAEP"):
-        return "§4.3"
     return None
 
 

@@ -18,6 +18,7 @@ from joserfc.errors import (
 )
 
 from .algorithms import SUPPORTED, AlgSpec, implementation, spec_for, suggest
+from .attempts import KeyAttempt, KeyUsed
 from .claims import ClaimCheck, ClaimInfo, describe_claims
 from .findings import DEFAULT_LONG_LIFETIME, Finding, key_findings, sort_findings, token_findings
 from .keyrules import forbidden_use
@@ -48,26 +49,6 @@ _SUPPORTED_SET = frozenset(SUPPORTED)
 NO_EXP_TTL = 24 * 3600
 #: extension header names jwtlens processes, so they may appear in crit (RFC 7515 §4.1.11)
 UNDERSTOOD_CRIT = frozenset({"b64"})
-
-
-@dataclass(frozen=True)
-class KeyUsed:
-    kid: str | None
-    thumbprint: str
-    source: str
-    description: str
-    curve: str | None = None
-
-
-@dataclass(frozen=True)
-class KeyAttempt:
-    """Why one key of the user's did or did not verify."""
-
-    index: int
-    kid: str | None
-    description: str
-    outcome: Literal["verified", "bad_signature", "skipped", "weak_key"]
-    reason: str
 
 
 @dataclass(frozen=True)

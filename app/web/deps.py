@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from app.config import Settings
-from app.issuers import IssuerCache
+from app.fetch import IssuerCache
 from app.store import Store
 
 

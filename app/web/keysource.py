@@ -7,25 +7,9 @@ from typing import Any
 
 from app.config import Settings
 from app.core import InputError
-from app.issuers import FetchPolicy, IssuerCache, discover, fetch_jwks
+from app.fetch import FetchPolicy, IssuerCache, discover, fetch_jwks
 
 __all__ = ["KeySource", "fetch_keys", "fetch_policy"]
-
-#: failures of the other server (a 502 for our API), as opposed to requests jwtlens refuses (400)
-_UPSTREAM = frozenset(
-    {
-        "fetch_timeout",
-        "fetch_connect",
-        "fetch_tls",
-        "fetch_status",
-        "fetch_not_json",
-        "fetch_too_large",
-        "fetch_not_jwks",
-        "fetch_no_jwks_uri",
-        "fetch_redirects",
-        "issuer_mismatch",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -79,31 +63,25 @@ def fetch_keys(
     jwks_url: str | None = None,
     refresh: bool = False,
 ) -> KeySource:
-    """Discover the issuer's JWKS, or fetch a JWKS URL; InputError (502 for upstream failures) otherwise."""
+    """Discover the issuer's JWKS, or fetch a JWKS URL; InputError otherwise (app.fetch decides 400 or 502)."""
     policy = fetch_policy(settings)
-    try:
-        if issuer:
-            found = discover(issuer.strip(), policy, refresh=refresh, cache=cache)
-            jwks = found.jwks
-            return KeySource(
-                "issuer",
-                found.issuer,
-                jwks.final_url,
-                jwks.raw_text,
-                jwks.fetched_at,
-                jwks.from_cache and found.from_cache,
-                found.redirects + jwks.redirects,
-                found.metadata_url,
-                found.raw_text,
-            )
-        if jwks_url:
-            jwks = fetch_jwks(jwks_url.strip(), policy, refresh=refresh, cache=cache)
-            return KeySource(
-                "jwks_url", jwks.url, jwks.final_url, jwks.raw_text, jwks.fetched_at, jwks.from_cache, jwks.redirects
-            )
-    except InputError as exc:
-        problem = exc.problem
-        if problem.code in _UPSTREAM:
-            raise InputError(problem.code, problem.message, problem.segment, upstream=True) from None
-        raise
+    if issuer:
+        found = discover(issuer.strip(), policy, refresh=refresh, cache=cache)
+        jwks = found.jwks
+        return KeySource(
+            "issuer",
+            found.issuer,
+            jwks.final_url,
+            jwks.raw_text,
+            jwks.fetched_at,
+            jwks.from_cache and found.from_cache,
+            found.redirects + jwks.redirects,
+            found.metadata_url,
+            found.raw_text,
+        )
+    if jwks_url:
+        jwks = fetch_jwks(jwks_url.strip(), policy, refresh=refresh, cache=cache)
+        return KeySource(
+            "jwks_url", jwks.url, jwks.final_url, jwks.raw_text, jwks.fetched_at, jwks.from_cache, jwks.redirects
+        )
     raise InputError("key_missing", "Give an issuer URL or a JWKS URL to fetch keys from", "issuer")
