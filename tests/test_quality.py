@@ -22,6 +22,11 @@ def test_ruff_is_clean():
     assert done.returncode == 0, done.stdout[-3000:]
 
 
+def test_ruff_format_is_clean():
+    done = run(str(BIN / "ruff"), "format", "--check", ".")
+    assert done.returncode == 0, done.stdout[-3000:]
+
+
 def test_mypy_strict_is_clean():
     done = run(str(BIN / "mypy"))
     assert done.returncode == 0, done.stdout[-3000:]

@@ -129,7 +129,7 @@ def test_sign_mode_re_signs_edits_and_verify_mode_keeps_the_old_signature(page: 
     # A public key in the signing box: one refusal, never beside a green "Signature verified".
     page.locator("#sign-key").fill(RSA_PUBLIC_PEM)
     expect(sig_title(page)).to_have_text("Signing key refused")
-    expect(page.locator("#sign-note")).to_contain_text("signing key is a public key")
+    expect(page.locator("#sign-note")).to_contain_text("The signing key does not fit: HS256 needs an HMAC secret")
     expect(page.locator("#verify-result")).not_to_contain_text("Signature verified")
     expect(page.locator("#verdict")).to_have_count(0)
     expect(token_box).to_have_value(pasted)
