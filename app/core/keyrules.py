@@ -1,4 +1,4 @@
-"""What the JOSE RFCs forbid about a key, whatever the signature says.
+"""Which key fits a JWS algorithm, and what the JOSE RFCs forbid about a key whatever the signature says.
 
 A forbidden key never yields a verified token (verdict 401 with the RFC's reason) unless the
 caller passes ``allow_weak_keys`` (testing only); findings may still say more about it.
@@ -6,9 +6,23 @@ caller passes ``allow_weak_keys`` (testing only); findings may still say more ab
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
-__all__ = ["MIN_RSA_BITS", "forbidden_use"]
+from joserfc.errors import (
+    InvalidKeyCurveError,
+    InvalidKeyTypeError,
+    JoseError,
+    UnsupportedKeyAlgorithmError,
+    UnsupportedKeyOperationError,
+    UnsupportedKeyUseError,
+)
+
+from .algorithms import AlgSpec, implementation
+
+if TYPE_CHECKING:
+    from .keys import ParsedKey
+
+__all__ = ["MIN_RSA_BITS", "forbidden_use", "key_mismatch"]
 
 #: RFC 7518 §3.3, §3.5, §4.2, §4.3: "A key of size 2048 bits or larger MUST be used"
 MIN_RSA_BITS = 2048
@@ -52,4 +66,25 @@ def forbidden_use(key: _KeyFacts, alg: str) -> str | None:
             f"the HMAC key is {key.size_bits // 8} bytes; RFC 7518 §3.2 requires at least {need} bytes "
             f"(the hash output) for {alg}"
         )
+    return None
+
+
+def key_mismatch(spec: AlgSpec, parsed: ParsedKey, operation: Literal["verify", "sign"] = "verify") -> str | None:
+    """Why this key cannot ``operation`` with this JWS algorithm (type, curve, key_ops, use, alg), or None."""
+    if parsed.kty != spec.kty:
+        need = {"oct": "an HMAC secret", "RSA": "an RSA key", "EC": "an EC key", "OKP": "an Ed25519 or Ed448 key"}
+        return f"{spec.name} needs {need[spec.kty]}; this is {parsed.description}"
+    if spec.curves and parsed.curve not in spec.curves:
+        return f"{spec.name} needs curve {' or '.join(spec.curves)}; this key is {parsed.curve}"
+    key_ops = parsed.key.get("key_ops")
+    if isinstance(key_ops, list) and operation not in key_ops:
+        return f"the key's key_ops ({', '.join(map(str, key_ops))[:60]}) do not include '{operation}'"
+    try:
+        implementation(spec.name).check_key(parsed.key)
+    except UnsupportedKeyUseError:
+        return f"the key's use is '{parsed.jwk_use}', not 'sig'"
+    except UnsupportedKeyAlgorithmError:
+        return f"the key is for alg '{parsed.jwk_alg}', not {spec.name}"
+    except (InvalidKeyTypeError, InvalidKeyCurveError, UnsupportedKeyOperationError, JoseError) as exc:
+        return exc.description or "the key does not fit the algorithm"
     return None

@@ -12,8 +12,8 @@ from .algorithms import SUPPORTED, implementation, spec_for, suggest
 from .b64 import b64url_encode
 from .errors import InputError
 from .findings import Finding, key_findings, sort_findings
+from .keyrules import key_mismatch
 from .keys import DEFAULT_MAX_KEY, KeyInput, ParsedKey, parse_key
-from .verify import _mismatch
 
 __all__ = ["SignResult", "compact_json", "encode_unsigned", "sign"]
 
@@ -92,7 +92,7 @@ def sign(
     parsed = _pick(key_input, header)
     spec = spec_for(alg)
     assert spec is not None
-    reason = _mismatch(spec, parsed, "sign")
+    reason = key_mismatch(spec, parsed, "sign")
     if reason is not None:
         raise InputError("key_mismatch", f"The signing key does not fit: {reason}", "key")
     if not parsed.private:

@@ -9,19 +9,14 @@ from functools import cached_property
 from typing import Any, Literal
 
 from joserfc.errors import (
-    InvalidKeyCurveError,
-    InvalidKeyTypeError,
     JoseError,
-    UnsupportedKeyAlgorithmError,
-    UnsupportedKeyOperationError,
-    UnsupportedKeyUseError,
 )
 
 from .algorithms import SUPPORTED, AlgSpec, implementation, spec_for, suggest
 from .attempts import KeyAttempt, KeyUsed
 from .claims import ClaimCheck, ClaimInfo, describe_claims
 from .findings import DEFAULT_LONG_LIFETIME, Finding, key_findings, sort_findings, token_findings
-from .keyrules import forbidden_use
+from .keyrules import forbidden_use, key_mismatch
 from .keys import DEFAULT_MAX_KEY, KeyInput, ParsedKey, parse_key
 from .policy import InvalidPolicy, Policy, ReplayGuard, check_claims
 from .timefmt import as_numeric_date, iso
@@ -185,27 +180,6 @@ def _structure_problem(token: DecodedToken, allowed: Collection[str]) -> Signatu
     return None
 
 
-def _mismatch(spec: AlgSpec, parsed: ParsedKey, operation: Literal["verify", "sign"] = "verify") -> str | None:
-    """Why this key cannot ``operation`` with this algorithm, or None if it can be tried."""
-    if parsed.kty != spec.kty:
-        need = {"oct": "an HMAC secret", "RSA": "an RSA key", "EC": "an EC key", "OKP": "an Ed25519 or Ed448 key"}
-        return f"{spec.name} needs {need[spec.kty]}; this is {parsed.description}"
-    if spec.curves and parsed.curve not in spec.curves:
-        return f"{spec.name} needs curve {' or '.join(spec.curves)}; this key is {parsed.curve}"
-    key_ops = parsed.key.get("key_ops")
-    if isinstance(key_ops, list) and operation not in key_ops:
-        return f"the key's key_ops ({', '.join(map(str, key_ops))[:60]}) do not include '{operation}'"
-    try:
-        implementation(spec.name).check_key(parsed.key)
-    except UnsupportedKeyUseError:
-        return f"the key's use is '{parsed.jwk_use}', not 'sig'"
-    except UnsupportedKeyAlgorithmError:
-        return f"the key is for alg '{parsed.jwk_alg}', not {spec.name}"
-    except (InvalidKeyTypeError, InvalidKeyCurveError, UnsupportedKeyOperationError, JoseError) as exc:
-        return exc.description or "the key does not fit the algorithm"
-    return None
-
-
 def _candidates(token: DecodedToken, key_input: KeyInput) -> tuple[list[ParsedKey], list[KeyAttempt]]:
     kid = _kid(token)
     if key_input.is_set and kid is not None:
@@ -254,7 +228,7 @@ def check_signature(
     implementation_ = implementation(alg)
     signing_input = token.signing_input
     for parsed in chosen:
-        reason = _mismatch(spec, parsed)
+        reason = key_mismatch(spec, parsed)
         if reason is not None:
             attempts.append(KeyAttempt(parsed.index, parsed.kid, parsed.description, "skipped", reason))
             continue
