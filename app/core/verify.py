@@ -20,7 +20,7 @@ from joserfc.errors import (
 from .algorithms import SUPPORTED, AlgSpec, implementation, spec_for, suggest
 from .claims import ClaimCheck, ClaimInfo, describe_claims
 from .findings import DEFAULT_LONG_LIFETIME, Finding, key_findings, sort_findings, token_findings
-from .keys import DEFAULT_MAX_KEY, KeyInput, ParsedKey, looks_like_key_material, parse_key
+from .keys import DEFAULT_MAX_KEY, KeyInput, ParsedKey, parse_key
 from .policy import Policy, check_claims
 from .tokens import DEFAULT_MAX_TOKEN, DecodedToken, decode_token
 
@@ -329,12 +329,17 @@ def verify(
         key_input = parse_key(key_text, secret_encoding, max_size=max_key)
         findings += key_findings(key_input, token.alg, "verify")
     signature = check_signature(token, key_input, allowed)
-    if signature.status == "refused" and key_input is not None and looks_like_key_material(key_text or ""):
+    # Refused because an HMAC alg met key material (parsed as what it is, whatever its spelling).
+    spec = spec_for(token.alg) if token.alg in allowed else None
+    confused = spec is not None and spec.kty == "oct" and key_input is not None and not key_input.has_secret_key
+    if signature.status == "refused" and confused and key_input is not None:
+        conflict = key_input.kind_conflict
         findings.append(
             Finding(
                 "key_confusion",
                 "danger",
-                "Public key material was offered as an HMAC secret (RS→HS key confusion)",
+                "Public key material was offered as an HMAC secret (RS→HS key confusion)"
+                + (f": {conflict}" if conflict else ""),
                 "Pin the algorithm on the server; never let the token's alg choose how a key is used",
                 "key",
             )
