@@ -35,6 +35,8 @@ _KEY_TYPES = frozenset(
         "sk-ecdsa-sha2-nistp256@openssh.com",
     }
 )
+#: the shortest base64 key blob (an Ed25519 key is 68 characters); shorter fields are not tried
+_MIN_BLOB = 40
 _RFC4716_BEGIN = "---- BEGIN SSH2 PUBLIC KEY ----"
 _RFC4716_END = "---- END SSH2 PUBLIC KEY ----"
 
@@ -86,6 +88,8 @@ def _line_key(line: str, number: int) -> tuple[Any, bool, bool] | None:
     for start in (0, 1):  # authorized_keys options, when present, are the first field
         if len(fields) < start + 2:
             break
+        if len(fields[start + 1]) < _MIN_BLOB and not _known(fields[start]):
+            continue
         try:
             native, cert = _identity(fields[start], fields[start + 1])
         except (ValueError, UnsupportedAlgorithm):
