@@ -320,6 +320,13 @@ FORMS: tuple[Form, ...] = (
         "jwk",
     ),
     Form("jwk_reindented", "rsa", lambda m: json.dumps(m.jwk(), indent=4), "JWK (public)", "jwk"),
+    Form(
+        "pem_with_escaped_newlines",
+        "rsa",
+        lambda m: _spki_pem(m).replace("\n", "\\n"),
+        _SPKI,
+        "pem",
+    ),
     Form("pem_in_json_string", "rsa", lambda m: json.dumps(_spki_pem(m)), f"{_SPKI} in a JSON string", "pem"),
     # key material under a secret encoding: the decoded bytes are classified too
     Form(

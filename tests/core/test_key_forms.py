@@ -8,7 +8,9 @@ PyJWT verifies with the same text (the positive control).
 from __future__ import annotations
 
 import json
+import time
 
+import jwt
 import pytest
 
 from app.core import parse_key, verify
@@ -55,6 +57,16 @@ def test_genuine_token_verifies_with_the_same_text(form: Form):
     assert result.verdict.status == 200
 
 
+@pytest.mark.parametrize(
+    "form", [f for f in FORMS if f.family == "rsa"], ids=[f.name for f in FORMS if f.family == "rsa"]
+)
+def test_rsa_forms_verify_ps256_too(form: Form):
+    m = material("rsa")
+    headers = {"kid": form.kid} if form.kid else None
+    token = jwt.encode({"sub": "alice", "exp": int(time.time()) + 60}, m.private, algorithm="PS256", headers=headers)
+    assert verify(token, form.text(), secret_encoding=form.encoding).verified
+
+
 @pytest.mark.parametrize("form", FORMS, ids=_IDS)
 def test_choosing_secret_never_overrides_what_the_text_is(form: Form):
     text = form.text()
@@ -98,6 +110,9 @@ def test_public_text_is_the_same_keys_without_secrets(form: Form):
         ('"quoted secret"', "utf8"),
         ("[1, 2, 3]", "utf8"),
         ("'single quoted'", "utf8"),
+        ("eyJmb28iOiAx", "utf8"),  # base64 of broken JSON
+        ("eyJhbGciOiJIUzI1NiJ9", "base64url"),  # base64url of JSON that is no key (a JWS header)
+        ('"{\\"a\\": 1}"', "utf8"),  # a JSON string holding JSON that is no key
     ],
 )
 def test_plain_secrets_stay_secrets(text, encoding):

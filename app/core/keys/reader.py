@@ -195,7 +195,7 @@ def _from_bytes(raw: bytes, spelling: str, depth: int) -> Found | None:
         inner_text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    inner = _find(inner_text, depth)
+    inner = _find(inner_text, depth, nested=True)
     return replace(inner, label=f"{inner.label}, {spelling}-encoded") if inner is not None else None
 
 
@@ -222,36 +222,42 @@ def _decoded(text: str, depth: int) -> Found | None:
     return _from_bytes(raw, "base64url" if url else "base64", depth)
 
 
-def _from_json(text: str, depth: int) -> Found | None:
+def _from_json(text: str, depth: int, nested: bool) -> Found | None:
     try:
         value = parse_json(text, "key").value
     except InputError:
-        if text[0] == "{":
-            raise  # an object that does not parse is a damaged JWK, never a secret
+        if text[0] == "{" and not nested:
+            raise  # a pasted object that does not parse is a damaged JWK, never a secret
         return _unquoted(text, depth)
     if isinstance(value, str):
-        inner = _find(value, depth - 1) if depth > 0 else None
+        inner = _find(value, depth - 1, nested=True) if depth > 0 else None
         return replace(inner, label=f"{inner.label} in a JSON string") if inner is not None else None
+    if nested and isinstance(value, dict) and "kty" not in value and "keys" not in value:
+        return None  # decoded or unwrapped text that happens to be JSON, but no key
     return _json(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
 
 
 def _unquoted(text: str, depth: int) -> Found | None:
     if depth <= 0 or len(text) < 2 or text[0] != text[-1] or text[0] not in "\"'`":
         return None
-    return _find(text[1:-1], depth - 1)
+    return _find(text[1:-1], depth - 1, nested=True)
 
 
-def _find(text: str, depth: int = _DEPTH) -> Found | None:
-    """The key material ``text`` is, or None when it holds none (it is then a secret)."""
+def _find(text: str, depth: int = _DEPTH, nested: bool = False) -> Found | None:
+    """The key material ``text`` is, or None when it holds none (it is then a secret).
+
+    ``nested``: the text was unwrapped or decoded, so JSON that is no key is not an error.
+    """
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip(_WRAPPING)
     if not text:
         return None
     if text[0] in '{["':
-        return _from_json(text, depth)
+        return _from_json(text, depth, nested)
     if text[0] in "'`":
         return _unquoted(text, depth)
     if "-----BEGIN" in text:
-        return _pem(text)
+        # PEM from an environment variable or a JSON config keeps its line breaks as "\n"
+        return _pem(text.replace("\\n", "\n"))
     found = read_rfc4716(text) or read_ssh_lines(text)
     if found is None and depth > 0:
         found = _decoded(text, depth - 1)
