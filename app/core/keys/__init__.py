@@ -1,11 +1,13 @@
 """Reading the key a user pasted, classified by what it is: HMAC secret, or key material in any spelling.
 
-A thin facade: model.py (the results, kinds, encodings, bounds), reader.py (parse_key), native.py (DER and
-cryptography's keys), jwk.py (JWK, JWKS, x5c), ssh.py (OpenSSH and RFC 4716), secret.py (secret encodings).
+A thin facade: model.py (the results, kinds, encodings, bounds), reader.py (parse_key: which form), pem.py, native.py
+(DER and cryptography's keys), jwk.py (JWK, JWKS, x5c), ssh.py (OpenSSH, RFC 4716), secret.py (encodings),
+cache.py (parsed keys by their canonical bytes).
 """
 
 from __future__ import annotations
 
+from .cache import CacheInfo, cache_info
 from .model import (
     DEFAULT_MAX_KEY,
     KEY_KINDS,
@@ -17,7 +19,7 @@ from .model import (
     ParsedKey,
     SecretEncoding,
 )
-from .reader import CacheInfo, cache_info, parse_key
+from .reader import parse_key
 from .secret import decode_secret
 
 __all__ = [
