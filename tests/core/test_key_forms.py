@@ -113,6 +113,8 @@ def test_public_text_is_the_same_keys_without_secrets(form: Form):
         ("eyJmb28iOiAx", "utf8"),  # base64 of broken JSON
         ("eyJhbGciOiJIUzI1NiJ9", "base64url"),  # base64url of JSON that is no key (a JWS header)
         ('"{\\"a\\": 1}"', "utf8"),  # a JSON string holding JSON that is no key
+        ("my ssh-rsa key passphrase", "utf8"),
+        ("I moved to ssh-ed25519 last year", "utf8"),
     ],
 )
 def test_plain_secrets_stay_secrets(text, encoding):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import string
 from typing import Any
 
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -37,6 +38,7 @@ _KEY_TYPES = frozenset(
 )
 #: the shortest base64 key blob (an Ed25519 key is 68 characters); shorter fields are not tried
 _MIN_BLOB = 40
+_BASE64 = frozenset(string.ascii_letters + string.digits + "+/=")
 _RFC4716_BEGIN = "---- BEGIN SSH2 PUBLIC KEY ----"
 _RFC4716_END = "---- END SSH2 PUBLIC KEY ----"
 
@@ -82,22 +84,27 @@ def _identity(key_type: str, blob: str) -> tuple[Any, bool]:
     return loaded, False
 
 
+def _damaged(key_type: str, blob: str) -> bool:
+    """A known key type before what starts like a blob (its type name's length: "AAAA"): a damaged key."""
+    return _known(key_type) and blob.startswith("AAAA") and _BASE64.issuperset(blob)
+
+
 def _line_key(line: str, number: int) -> tuple[Any, bool, bool] | None:
     """(native key, from a certificate, had options) for one line, None if the line is not an OpenSSH key."""
     fields = _fields(line)
     for start in (0, 1):  # authorized_keys options, when present, are the first field
         if len(fields) < start + 2:
             break
-        if len(fields[start + 1]) < _MIN_BLOB and not _known(fields[start]):
+        if len(fields[start + 1]) < _MIN_BLOB and not _damaged(fields[start], fields[start + 1]):
             continue
         try:
             native, cert = _identity(fields[start], fields[start + 1])
         except (ValueError, UnsupportedAlgorithm):
-            if _known(fields[start]):
+            if _damaged(fields[start], fields[start + 1]):
                 raise _ssh_error(f"The OpenSSH public key on line {number} could not be read") from None
             continue
         return native, cert, start == 1
-    if fields and _known(fields[-1]):
+    if 1 <= len(fields) <= 2 and _known(fields[-1]):
         raise _ssh_error(f"The OpenSSH public key on line {number} has no base64 key after its type")
     return None
 
