@@ -11,7 +11,7 @@ from cryptography.x509 import CertificateBuilder, Name, NameAttribute, random_se
 from cryptography.x509.oid import NameOID
 
 from app.core import InputError, parse_key
-from app.core.keys import decode_secret, looks_like_key_material
+from app.core.keys import decode_secret
 
 
 def problem(text: str, encoding: str = "utf8") -> tuple[str, str]:
@@ -224,9 +224,10 @@ def test_size_cap():
         "  ecdsa-sha2-nistp256 AAAA",
     ],
 )
-def test_looks_like_key_material(text):
-    assert looks_like_key_material(text)
+def test_damaged_key_material_is_an_error_not_a_secret(text):
+    with pytest.raises(InputError):
+        parse_key(text)
 
 
-def test_plain_secret_is_not_key_material():
-    assert looks_like_key_material("my-secret") is None
+def test_plain_secret_is_a_secret():
+    assert parse_key("my-secret").form == "secret"

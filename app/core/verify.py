@@ -195,7 +195,7 @@ def _candidates(token: DecodedToken, key_input: KeyInput) -> tuple[list[ParsedKe
 
 def _key_confusion(spec: AlgSpec, key_input: KeyInput) -> bool:
     """An HMAC alg met key material that is no secret (PEM, certificate, SSH key, non-oct JWK, bare DER...)."""
-    return spec.kty == "oct" and all(k.kty != "oct" for k in key_input.keys)
+    return spec.kty == "oct" and not key_input.has_secret_key
 
 
 def check_signature(
@@ -213,8 +213,10 @@ def check_signature(
         return _fail(
             token,
             "refused",
-            f"Refused: {alg} is HMAC, but the key is {key_input.label}. Using public key material as an HMAC "
-            "secret is the RS→HS key-confusion attack; a safe verifier never does it",
+            f"Refused: key confusion. {alg} is HMAC, but the key is {key_input.label}"
+            + (f" ({key_input.kind_conflict})" if key_input.kind_conflict else "")
+            + ". Using public key material as an HMAC secret is the RS→HS key-confusion attack; "
+            "a safe verifier never does it",
         )
     chosen, attempts = _candidates(token, key_input)
     if not chosen:
@@ -369,11 +371,13 @@ def verify_token(
     signature = check_signature(token, key_input, allowed, allow_weak_keys=allow_weak_keys)
     spec = spec_for(token.alg or "")
     if signature.status == "refused" and spec is not None and key_input is not None and _key_confusion(spec, key_input):
+        conflict = key_input.kind_conflict
         findings.append(
             Finding(
                 "key_confusion",
                 "danger",
-                "Public key material was offered as an HMAC secret (RS→HS key confusion)",
+                "Public key material was offered as an HMAC secret (RS→HS key confusion)"
+                + (f": {conflict}" if conflict else ""),
                 "Pin the algorithm on the server; never let the token's alg choose how a key is used",
                 "key",
             )

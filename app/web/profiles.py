@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from app.core import InputError, InvalidPolicy, parse_key, parse_policy
 from app.store import Profile, Store
@@ -33,9 +33,43 @@ class ImportBody(BaseModel):
     profiles: list[dict[str, Any]]
 
 
-def _is_secret(key_text: str, encoding: str, max_key: int) -> bool:
-    parsed = parse_key(key_text, encoding, max_size=max_key)
-    return any(k.private or k.kty == "oct" for k in parsed.keys)
+class _Stored(NamedTuple):
+    key: str | None
+    encoding: str
+    secret_kept: bool
+    note: str | None
+
+
+def _stored_key(store: Store, body: ProfileBody, max_key: int) -> _Stored:
+    """What may be stored: a secret (anything with a private part) only with store_secret; public keys re-serialised."""
+    if not body.key:
+        return _Stored(None, body.secret_encoding, False, None)
+    key_input = parse_key(body.key, body.secret_encoding, max_size=max_key)
+    if not key_input.is_secret:
+        public = key_input.public_text()
+        return _Stored(public, "utf8", False, None) if public else _Stored(body.key, body.secret_encoding, False, None)
+    if body.store_secret:
+        note = f"The secret or private key is stored unencrypted in {store.path}"
+        return _Stored(body.key, body.secret_encoding, True, note)
+    note = "The HMAC secret or private key was not stored; tick 'store this secret' to keep it"
+    return _Stored(None, body.secret_encoding, False, note)
+
+
+def _exported(profile: Profile, max_key: int) -> dict[str, Any]:
+    """The profile as it may leave this machine: never with a secret key (its public part, if any, stays)."""
+    data = {"name": profile.name, **profile.data}
+    key = data.get("key")
+    if not isinstance(key, str) or not key:
+        return data
+    try:
+        key_input = parse_key(key, str(data.get("secret_encoding") or "utf8"), max_size=max_key)
+        secret, public = key_input.is_secret or bool(data.get("secret_stored")), key_input.public_text()
+    except InputError:
+        secret, public = True, None  # unreadable now: it could be anything, so it stays here
+    if secret:
+        data.update(key=public, secret_encoding="utf8", secret_stored=False)
+        data["note"] = "The secret key was left out of this export" + ("; its public key is included" if public else "")
+    return data
 
 
 def _check_name(name: str) -> str:
@@ -53,25 +87,16 @@ def save(store: Store, name: str, body: ProfileBody, max_key: int) -> dict[str, 
         raise InputError("policy_invalid", f"policy.{first.field}: {first.message}", "policy")
     # The OIDC nonce, access token and code are secrets: kept only with "store this secret".
     policy = parsed.model_dump(mode="json", exclude_defaults=True) if body.store_secret else parsed.public_dict()
-    key = body.key or None
-    secret_kept = False
-    note = None
-    if key is not None and _is_secret(key, body.secret_encoding, max_key):
-        if body.store_secret:
-            secret_kept = True
-            note = f"The secret or private key is stored unencrypted in {store.path}"
-        else:
-            key = None
-            note = "The HMAC secret or private key was not stored; tick 'store this secret' to keep it"
+    stored = _stored_key(store, body, max_key)
     data = {
         "policy": policy,
-        "key": key,
-        "secret_encoding": body.secret_encoding,
+        "key": stored.key,
+        "secret_encoding": stored.encoding,
         "algorithms": body.algorithms,
-        "secret_stored": secret_kept,
+        "secret_stored": stored.secret_kept,
     }
     saved = store.save_profile(Profile(_check_name(name), data))
-    return {"name": saved.name, "profile": saved.data, "updated": saved.updated, "note": note}
+    return {"name": saved.name, "profile": saved.data, "updated": saved.updated, "note": stored.note}
 
 
 @router.get("", summary="List saved profiles")
@@ -79,9 +104,10 @@ def list_profiles(store: StoreDep) -> dict[str, Any]:
     return {"profiles": [{"name": p.name, "profile": p.data, "updated": p.updated} for p in store.profiles()]}
 
 
-@router.get("/export", summary="All profiles as one JSON document, to share with a team")
-def export_profiles(store: StoreDep) -> JSONResponse:
-    document = {"format": EXPORT_FORMAT, "profiles": [{"name": p.name, **p.data} for p in store.profiles()]}
+@router.get("/export", summary="All profiles as one JSON document, to share with a team (never with a secret key)")
+def export_profiles(store: StoreDep, settings: SettingsDep) -> JSONResponse:
+    profiles = [_exported(p, settings.max_key_bytes) for p in store.profiles()]
+    document = {"format": EXPORT_FORMAT, "profiles": profiles}
     return JSONResponse(document, headers={"Content-Disposition": 'attachment; filename="jwtlens-profiles.json"'})
 
 
@@ -97,7 +123,11 @@ def import_profiles(body: ImportBody, store: StoreDep, settings: SettingsDep) ->
         if not isinstance(name, str):
             raise InputError("profile_name", f"Profile {index + 1} has no name", "body")
         fields = {k: v for k, v in item.items() if k in ProfileBody.model_fields}
-        profile = ProfileBody.model_validate({**fields, "store_secret": bool(item.get("secret_stored"))})
+        try:
+            profile = ProfileBody.model_validate({**fields, "store_secret": bool(item.get("secret_stored"))})
+        except ValidationError as exc:
+            where = ".".join(str(p) for p in exc.errors()[0]["loc"]) if exc.errors() else "body"
+            raise InputError("import_invalid", f"Profile {index + 1}: {where} is not valid", "body") from None
         names.append(save(store, name, profile, settings.max_key_bytes)["name"])
     return {"imported": len(names), "names": names}
 
