@@ -180,7 +180,7 @@ def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
     inner_text = _read_value(args.inner_key, "inner key")
     result = inspect(
         _read_token(args.token),
-        KeyText(key_text, args.secret_encoding) if key_text is not None else None,
+        KeyText(key_text, args.secret_encoding, args.key_kind) if key_text is not None else None,
         inner_key=KeyText(inner_text, args.inner_secret_encoding) if inner_text is not None else None,
         algorithms=args.alg or None,
         policy=parse_policy(_policy(args)),
@@ -326,7 +326,7 @@ def _add_key(parser: argparse.ArgumentParser, *, required: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from app.core.keys import SECRET_ENCODINGS
+    from app.core.keys import KEY_KINDS, SECRET_ENCODINGS
 
     defaults = Settings()
     parser = argparse.ArgumentParser(prog="jwtlens", description="A local JWT debugger.")
@@ -355,6 +355,12 @@ def build_parser() -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=help_)
         command.add_argument("token", nargs="?", help="the token, @file, or - / nothing for stdin")
         _add_key(command, required=False)
+        command.add_argument(
+            "--key-kind",
+            default="auto",
+            choices=list(KEY_KINDS),
+            help="what the key is: auto (read it), secret (HMAC) or public; never overrides a key-confusion refusal",
+        )
         command.add_argument("--inner-key", help="JWE holding a signed token: the inner token's key (default --key)")
         command.add_argument(
             "--inner-secret-encoding", default="utf8", choices=list(SECRET_ENCODINGS), help="the inner key's encoding"

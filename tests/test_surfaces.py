@@ -269,3 +269,44 @@ def test_the_cli_without_a_key_is_a_usage_error(capsys):
     assert cli.main(["verify", _hs()]) == 2
     assert "--key" in capsys.readouterr().err
     assert cli.main(["decrypt", _dir_jwe("{}")]) == 2
+
+
+def _bare_spki(pem: str) -> str:
+    return "".join(line for line in pem.splitlines() if "-----" not in line)
+
+
+@pytest.mark.parametrize("kind", ["auto", "secret", "public"])
+def test_a_stated_key_kind_never_overrides_a_confusion_refusal(kind, client, capsys, rsa_pair):
+    bare = _bare_spki(rsa_pair.public_pem)  # Keycloak's realm key: bare base64 SPKI
+    token = _hmac_attack(bare)
+    api = client.post("/api/verify", json={"token": token, "key": bare, "key_kind": kind}).json()
+    assert api["verdict"]["status"] == 401 and api["signature"]["status"] == "refused"
+    assert "key confusion" in api["signature"]["message"]
+    if kind == "secret":
+        assert "you chose HMAC secret" in api["signature"]["message"]
+    fields = {"mode": "verify", "token": token, "key": bare, "key_kind": kind}
+    html = unescape(client.post("/fragments/settings", data=fields).text)
+    assert "Refused" in html and "key confusion" in html and "Signature verified" not in html
+    assert cli.main(["verify", token, "--key", bare, "--key-kind", kind, "--json"]) == 1
+    assert "key confusion" in json.loads(capsys.readouterr().out)["signature"]["message"]
+
+
+@pytest.mark.parametrize("kind", ["auto", "public"])
+def test_bare_spki_verifies_an_rs256_token_whatever_the_stated_kind(kind, client, rsa_pair):
+    token = sign({"alg": "RS256"}, {"sub": "ada", "exp": future()}, rsa_pair.private_pem).token
+    body = {"token": token, "key": _bare_spki(rsa_pair.public_pem), "key_kind": kind}
+    assert client.post("/api/verify", json=body).json()["verdict"]["status"] == 200
+
+
+def test_public_kind_with_a_secret_is_a_precise_error_everywhere(client, capsys):
+    token = _hs()
+    answer = client.post("/api/verify", json={"token": token, "key": SECRET, "key_kind": "public"})
+    assert answer.status_code == 400 and "public key" in answer.json()["error"]["message"]
+    assert SECRET not in answer.text
+    html = client.post(
+        "/fragments/settings", data={"mode": "verify", "token": token, "key": SECRET, "key_kind": "public"}
+    )
+    assert 'id="key-error"' in html.text and "Signature verified" not in html.text
+    assert cli.main(["verify", token, "--key", SECRET, "--key-kind", "public"]) == 1
+    err = capsys.readouterr().err
+    assert "public key" in err and SECRET not in err

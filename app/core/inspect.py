@@ -32,6 +32,8 @@ class KeyText:
 
     text: str
     secret_encoding: str = "utf8"
+    #: auto, secret or public: what the user says the key is (never overrides a confusion refusal)
+    key_kind: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ def token_kind(text: str, *, max_size: int = DEFAULT_MAX_TOKEN) -> TokenKind:
 
 
 def _parse(key: KeyText | None, max_key: int) -> KeyInput | None:
-    return None if key is None else parse_key(key.text, key.secret_encoding, max_size=max_key)
+    return None if key is None else parse_key(key.text, key.secret_encoding, key.key_kind, max_size=max_key)
 
 
 def _jwe_verdict(

@@ -332,6 +332,7 @@ def verify(
     key_text: str | None,
     *,
     secret_encoding: str = "utf8",
+    key_kind: str = "auto",
     max_token: int = DEFAULT_MAX_TOKEN,
     max_key: int = DEFAULT_MAX_KEY,
     **options: Any,
@@ -341,7 +342,7 @@ def verify(
     ``options`` are verify_token's. ``None`` means no key given; "" is an empty secret, refused.
     """
     token = decode_token(text, max_size=max_token)
-    key_input = None if key_text is None else parse_key(key_text, secret_encoding, max_size=max_key)
+    key_input = None if key_text is None else parse_key(key_text, secret_encoding, key_kind, max_size=max_key)
     return verify_token(token, key_input, **options)
 
 

@@ -11,6 +11,7 @@ from app.core import InputError, InvalidPolicy, Policy, decode, parse_policy, si
 from app.core.compare import compare_tokens
 from app.core.inspect import KeyText, inspect, token_kind
 from app.core.jwe import decode_jwe
+from app.core.keys import KeyKind
 from app.present import compare_json, decode_json, inspection_json, jwe_header_json, sign_json
 from app.store import ReplayLog, Store
 
@@ -55,6 +56,10 @@ class VerifyRequest(BaseModel):
     token: str
     key: str | None = Field(None, description="HMAC secret, PEM (SPKI, PKCS#1, certificate), JWK or JWKS")
     secret_encoding: SecretEncoding = "utf8"
+    key_kind: KeyKind = Field(
+        "auto",
+        description="auto, secret (an HMAC secret) or public (a public key); never overrides a confusion refusal",
+    )
     algorithms: list[str] | None = Field(None, description="Allowed algorithms; default: every supported one")
     allow_weak_keys: bool = Field(
         False, description="Testing only: accept keys RFC 7518 forbids (RSA under 2048 bits, short HMAC secrets)"
@@ -114,7 +119,7 @@ def api_verify(body: VerifyRequest, settings: SettingsDep, store: StoreDep, cach
     policy = parse_policy(policy_data)
     result = inspect(
         body.token,
-        KeyText(key, encoding) if key is not None else None,
+        KeyText(key, encoding, body.key_kind) if key is not None else None,
         inner_key=KeyText(body.inner_key, body.inner_secret_encoding) if body.inner_key is not None else None,
         algorithms=algorithms,
         policy=policy,

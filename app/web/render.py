@@ -17,6 +17,7 @@ from starlette.types import Scope
 from app.core import SECRET_ENCODINGS
 from app.core.jsonparse import json_safe
 from app.core.jwe import JWE_ALGORITHMS, JWE_ENCRYPTIONS
+from app.core.keys import KEY_KIND_LABELS
 from app.paths import STATIC_DIR, TEMPLATES_DIR
 
 from .policyform import FORM_FIELDS
@@ -86,3 +87,4 @@ templates.env.globals["jwe_algorithms"] = JWE_ALGORITHMS
 templates.env.globals["jwe_encryptions"] = JWE_ENCRYPTIONS
 templates.env.globals["policy_fields"] = FORM_FIELDS
 templates.env.globals["secret_encodings"] = SECRET_ENCODINGS
+templates.env.globals["key_kind_labels"] = KEY_KIND_LABELS

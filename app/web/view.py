@@ -47,6 +47,7 @@ class Options:
     mode: str = "verify"
     key: str = ""
     secret_encoding: str = "utf8"
+    key_kind: str = "auto"
     algorithms: tuple[str, ...] = SUPPORTED
     sign_key: str = ""
     sign_secret_encoding: str = "utf8"
@@ -70,6 +71,7 @@ class Options:
             "mode": "sign" if form.get("mode") == "sign" else "verify",
             "key": form.get("key"),
             "secret_encoding": form.get("secret_encoding", "utf8"),
+            "key_kind": form.get("key_kind", "auto"),
             "algorithms": chosen if form.has("algorithms_present") else SUPPORTED,
             "sign_key": form.get("sign_key"),
             "sign_secret_encoding": form.get("sign_secret_encoding", "utf8"),
@@ -226,6 +228,7 @@ def _verify_view(
 ) -> DebuggerView:
     """Decode and verify ``token`` with the Verify key, or with the signing key that just re-signed it."""
     key_text, encoding = signed_with or (options.key, options.secret_encoding)
+    kind = "auto" if signed_with else options.key_kind
     settings = env.settings
     policy = _policy(options)
     applied = policy if isinstance(policy, Policy) else Policy()
@@ -242,7 +245,7 @@ def _verify_view(
     )
     if not token.strip():
         return base
-    key = KeyText(key_text, encoding) if key_text else None
+    key = KeyText(key_text, encoding, kind) if key_text else None
     inner = KeyText(options.inner_key, options.inner_secret_encoding) if options.inner_key and not signed_with else None
     try:
         inspection = inspect(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from .cache import CacheInfo, cache_info
 from .model import (
     DEFAULT_MAX_KEY,
+    KEY_KIND_LABELS,
     KEY_KINDS,
     MAX_KEYS,
     MAX_RSA_BITS,
@@ -25,6 +26,7 @@ from .secret import decode_secret
 __all__ = [
     "DEFAULT_MAX_KEY",
     "KEY_KINDS",
+    "KEY_KIND_LABELS",
     "MAX_KEYS",
     "MAX_RSA_BITS",
     "SECRET_ENCODINGS",

@@ -10,6 +10,7 @@ from joserfc.jwk import Key
 __all__ = [
     "DEFAULT_MAX_KEY",
     "KEY_KINDS",
+    "KEY_KIND_LABELS",
     "MAX_KEYS",
     "MAX_RSA_BITS",
     "SECRET_ENCODINGS",
@@ -25,6 +26,12 @@ SECRET_ENCODINGS: tuple[str, ...] = ("utf8", "base64", "base64url", "hex")
 #: what the user says the key is; "auto" lets jwtlens decide, an explicit choice never overrides what it reads
 KeyKind = Literal["auto", "secret", "public"]
 KEY_KINDS: tuple[str, ...] = ("auto", "secret", "public")
+#: how each kind reads in a form
+KEY_KIND_LABELS: dict[str, str] = {
+    "auto": "auto: read what it is",
+    "secret": "an HMAC secret",
+    "public": "a public key",
+}
 DEFAULT_MAX_KEY = 256 * 1024
 #: keys in one text: JWKS members, PEM blocks, authorized_keys lines, x5c certificates
 MAX_KEYS = 100
