@@ -31,17 +31,24 @@
     if (!token || !token.value.trim()) { say("Paste a token first."); return; }
     var params = new URLSearchParams();
     params.set("token", token.value.trim());
-    var result = $("#verify-result");
-    var withKey = $("#share-key") && $("#share-key").checked;
     var note = "Share link copied. The token rides in the # part, which is never sent to a server.";
-    if (withKey) {
-      if (result && result.getAttribute("data-key-public") === "true") {
-        params.set("key", $("#key").value.trim());
-      } else {
-        note += " The key was left out: only a public key can go into a link, never a secret or a private key.";
-      }
+    var key = $("#key") ? $("#key").value : "";
+    function finish(extra) {
+      copyText(location.origin + location.pathname + "#" + params.toString(), note + extra);
     }
-    copyText(location.origin + location.pathname + "#" + params.toString(), note);
+    if (!($("#share-key") && $("#share-key").checked) || !key.trim()) { finish(""); return; }
+    // The server reads the key as it is now (never a flag from an earlier answer) and hands back
+    // only its public members, re-serialised: a secret or a private part never reaches the link.
+    fetch("/api/keys/shareable", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ key: key, secret_encoding: ($("#key-encoding") || {}).value || "utf8" })
+    }).then(function (response) {
+      return response.ok ? response.json() : { shareable: false, reason: "the key could not be read" };
+    }).then(function (answer) {
+      if (answer.shareable) { params.set("key", answer.key); finish(" It carries the public key only."); }
+      else { finish(" The key was left out: " + answer.reason + "."); }
+    }, function () { finish(" The key was left out: it could not be checked."); });
   }
 
   function fill(selector, value) {
@@ -57,6 +64,9 @@
     var token = params.get("token");
     if (!token) return;
     // The example's keys must not judge a shared token: clear them, then fill what the link carries.
+    // A key from a link was chosen by someone else: the page says so next to the result.
+    var fromLink = $("#key-from-link");
+    if (fromLink) fromLink.value = params.get("key") ? "1" : "";
     fill("#key", params.get("key") || "");
     fill("#sign-key", "");
     fill("#token", token);
@@ -108,6 +118,14 @@
       link.click();
       link.remove();
       setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+    }
+  });
+
+  document.addEventListener("input", function (event) {
+    // Once the user types their own key, it no longer came from a link.
+    if (event.isTrusted && event.target instanceof Element && event.target.id === "key") {
+      var fromLink = $("#key-from-link");
+      if (fromLink) fromLink.value = "";
     }
   });
 

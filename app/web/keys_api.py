@@ -7,7 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from app.core import InputError, parse_policy
+from app.core import InputError, parse_key, parse_policy
 from app.core.inspect import KeyText, inspect, token_kind
 from app.core.jwe import encrypt_jwe
 from app.core.keytools import convert_key, generate_key
@@ -78,6 +78,26 @@ def api_encrypt(body: EncryptRequest, settings: SettingsDep) -> dict[str, str]:
         body.header, body.plaintext, body.key, secret_encoding=body.secret_encoding, max_key=settings.max_key_bytes
     )
     return {"token": token}
+
+
+class ShareableRequest(BaseModel):
+    key: str = Field(description="The key a share link would carry")
+    secret_encoding: SecretEncoding = "utf8"
+
+
+@router.post(
+    "/keys/shareable",
+    responses=_ERRORS,
+    summary="Whether a key may go into a share link, and the re-serialised public form that would",
+)
+def api_shareable(body: ShareableRequest, settings: SettingsDep) -> dict[str, Any]:
+    # Decided from the parsed key when the link is made: a secret or any private part never goes.
+    parsed = parse_key(body.key, body.secret_encoding, max_size=settings.max_key_bytes)
+    public = None if parsed.is_secret else parsed.public_text()
+    if public is None:
+        reason = "only a public key can go into a link, never a secret or a key with a private part"
+        return {"shareable": False, "key": None, "reason": reason}
+    return {"shareable": True, "key": public, "reason": f"the {parsed.label}, re-serialised with public members only"}
 
 
 @router.post("/keys/generate", responses=_ERRORS, summary="Generate a key in every form: PEM, JWK, JWKS, thumbprint")

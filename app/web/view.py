@@ -166,12 +166,6 @@ class DebuggerView:
         return ()
 
     @property
-    def key_is_public(self) -> bool:
-        """Whether the verify key may go into a share link: public keys only, never a secret."""
-        key_input = self.result.key_input if self.result else None
-        return key_input is not None and all(not k.private and k.kty != "oct" for k in key_input.keys)
-
-    @property
     def claim_status(self) -> dict[str, Any]:
         if self.result is not None:
             return {c.name: c for c in self.result.claims}

@@ -88,14 +88,24 @@ def test_share_link_round_trip_carries_token_and_public_key_only(page: Page, bro
     other.goto(link)
     expect(other.locator("#token")).to_have_value(shared)
     expect(other.locator("#signature-status .sig-title")).to_have_text("Signature verified")
+    # the key came from the link: someone else chose it, and the page says so next to the result
+    expect(other.locator("#key-from-link-note")).to_contain_text("came from the share link")
+    other.locator("#key").press_sequentially(" ")  # the user's own edit: no longer the link's key
+    expect(other.locator("#key-from-link-note")).to_have_count(0)
     other.close()
 
-    # A secret never goes into a link, even when asked.
+    # A secret never goes into a link, even when asked; the decision is made at click time from the key
+    # as it is then, so typing it and clicking at once (inside the debounce) cannot leak it.
     page.locator("#key").fill(SECRET)
-    expect(page.locator("#verify-result")).to_have_attribute("data-key-public", "false")
     page.locator("#share-link").click()
     expect(page.locator("#share-output")).to_contain_text("left out")
     assert SECRET not in page.evaluate("navigator.clipboard.readText()")
+    private_bundle = key.as_pem(private=True).decode() + public_pem
+    page.locator("#key").fill(private_bundle)
+    page.locator("#share-link").click()
+    expect(page.locator("#share-output")).to_contain_text("left out")
+    leaked = page.evaluate("navigator.clipboard.readText()")
+    assert "PRIVATE" not in leaked and "key=" not in leaked
 
 
 @pytest.mark.parametrize(
