@@ -69,6 +69,8 @@ def test_an_encoded_secret_is_judged_after_decoding(client, encoding):
 
 
 def test_an_unreadable_key_is_a_400_without_echo(client):
-    broken = "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAuNRWORTHY\n-----END PUBLIC KEY-----"
+    broken = (
+        "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAuNRWORTHY\n-----END PUBLIC KEY-----"
+    )
     answer = client.post("/api/keys/shareable", json={"key": broken})
     assert answer.status_code == 400 and "uNRWORTHY" not in answer.text
