@@ -330,9 +330,9 @@ def verify(
         findings += key_findings(key_input, token.alg, "verify")
     signature = check_signature(token, key_input, allowed)
     # Refused because an HMAC alg met key material (parsed as what it is, whatever its spelling).
-    spec = spec_for(token.alg) if token.alg in allowed else None
-    confused = spec is not None and spec.kty == "oct" and key_input is not None and not key_input.has_secret_key
-    if signature.status == "refused" and confused and key_input is not None:
+    spec = spec_for(token.alg) if token.alg is not None and token.alg in allowed else None
+    hmac_refused = signature.status == "refused" and spec is not None and spec.kty == "oct"
+    if hmac_refused and key_input is not None and not key_input.has_secret_key:
         conflict = key_input.kind_conflict
         findings.append(
             Finding(

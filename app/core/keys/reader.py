@@ -13,6 +13,7 @@ import binascii
 import json
 import string
 from dataclasses import replace
+from functools import lru_cache
 from typing import cast
 
 from joserfc.jwk import OctKey
@@ -175,6 +176,12 @@ def parse_key(
         raise InputError("key_kind", f"Unknown key kind; use one of {', '.join(KEY_KINDS)}", "key_kind")
     if not text:
         raise InputError("key_empty", "The key is empty", "key")
+    return _parse_exact(text, secret_encoding, key_kind)
+
+
+# Every keystroke re-verifies with the very same key text: that repeat costs a dictionary lookup.
+@lru_cache(maxsize=64)
+def _parse_exact(text: str, secret_encoding: str, key_kind: str) -> KeyInput:
     found = _find(text)
     if found is None:
         if key_kind == "public":
