@@ -146,7 +146,8 @@ def _secret(text: str, encoding: str) -> KeyInput:
 def _public_half(parsed: ParsedKey) -> ParsedKey:
     if not parsed.private:
         return parsed
-    key = type(parsed.key)(parsed.key.public_key, parsed.key.as_dict(private=False))  # type: ignore[arg-type]  # joserfc types the native key loosely
+    # joserfc types the native key of each class loosely, hence the ignore.
+    key = type(parsed.key)(parsed.key.public_key, parsed.key.as_dict(private=False))  # type: ignore[arg-type]
     return replace(parsed, key=key, private=False)
 
 
