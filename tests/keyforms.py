@@ -371,6 +371,10 @@ FORMS: tuple[Form, ...] = (
         "base64url",
         secret=True,
     ),
+    # the text itself is key material, whatever encoding was chosen for a secret
+    Form("pem_spki_as_base64", "rsa", _spki_pem, _SPKI, "pem", "base64"),
+    Form("jwk_as_hex", "rsa", _jwk, "JWK (public)", "jwk", "hex"),
+    Form("openssh_line_as_base64url", "rsa", lambda m: m.openssh(), "OpenSSH public key", "ssh", "base64url"),
     Form(
         "hex_of_pkcs8_as_hex",
         "rsa",

@@ -370,8 +370,10 @@ def verify_token(
     if key_input is not None:
         findings += key_findings(key_input, token.alg, "verify")
     signature = check_signature(token, key_input, allowed, allow_weak_keys=allow_weak_keys)
-    spec = spec_for(token.alg or "")
-    if signature.status == "refused" and spec is not None and key_input is not None and _key_confusion(spec, key_input):
+    # Refused because an HMAC alg met key material (parsed as what it is, whatever its spelling).
+    spec = spec_for(token.alg) if token.alg is not None and token.alg in allowed else None
+    hmac_refused = signature.status == "refused" and spec is not None and spec.kty == "oct"
+    if hmac_refused and key_input is not None and not key_input.has_secret_key:
         conflict = key_input.kind_conflict
         findings.append(
             Finding(

@@ -190,8 +190,8 @@ def test_formatting_variants_hit_one_cache_entry(family):
     for text in variants[1:]:
         assert parse_key(text).keys[0].thumbprint == first.keys[0].thumbprint
     after = cache_info()
-    assert after.misses == before.misses
-    assert after.hits - before.hits >= len(variants) - 1
+    # No variant loaded the key again (a text seen before may even stop at the exact-text cache).
+    assert after.misses == before.misses and after.hits > before.hits
 
 
 def test_reindented_json_hits_the_same_entry():

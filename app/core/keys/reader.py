@@ -13,6 +13,7 @@ import binascii
 import json
 import string
 from dataclasses import replace
+from functools import lru_cache
 from typing import cast
 
 from joserfc.jwk import OctKey
@@ -145,7 +146,8 @@ def _secret(text: str, encoding: str) -> KeyInput:
 def _public_half(parsed: ParsedKey) -> ParsedKey:
     if not parsed.private:
         return parsed
-    key = type(parsed.key)(parsed.key.public_key, parsed.key.as_dict(private=False))  # type: ignore[arg-type]  # joserfc types the native key loosely
+    # joserfc types the native key of each class loosely, hence the ignore.
+    key = type(parsed.key)(parsed.key.public_key, parsed.key.as_dict(private=False))  # type: ignore[arg-type]
     return replace(parsed, key=key, private=False)
 
 
@@ -175,6 +177,12 @@ def parse_key(
         raise InputError("key_kind", f"Unknown key kind; use one of {', '.join(KEY_KINDS)}", "key_kind")
     if not text:
         raise InputError("key_empty", "The key is empty", "key")
+    return _parse_exact(text, secret_encoding, key_kind)
+
+
+# Every keystroke re-verifies with the very same key text: that repeat costs a dictionary lookup.
+@lru_cache(maxsize=64)
+def _parse_exact(text: str, secret_encoding: str, key_kind: str) -> KeyInput:
     found = _find(text)
     if found is None:
         if key_kind == "public":
