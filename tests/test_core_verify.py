@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 
@@ -349,3 +350,43 @@ def test_duplicate_alg_is_a_danger_finding(secret):
     result = verify(token, secret)
     dup = next(f for f in result.findings if f.code == "duplicate_key")
     assert dup.severity == "danger" and '"none" then "HS256"' in dup.message
+
+
+def _b64u(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def base64url_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def test_an_okp_jwk_whose_x_is_not_its_d_is_refused_with_rfc_8037():
+    from joserfc.jwk import OKPKey
+
+    real, other = OKPKey.generate_key("Ed25519"), OKPKey.generate_key("Ed25519")
+    lying = {**real.as_dict(private=True), "x": other.as_dict()["x"]}
+    token = sign({"alg": "EdDSA"}, {"sub": "a"}, real.as_pem(private=True).decode()).token
+    result = verify(token, json.dumps(lying))
+    assert result.signature.status == "weak_key" and result.verdict.status == 401
+    assert "RFC 8037" in result.signature.message
+    assert verify(token, json.dumps(real.as_dict(private=True))).verified  # positive control
+
+
+@pytest.mark.parametrize(("crv", "size"), [("P-256", 32), ("P-384", 48), ("P-521", 66)])
+def test_ec_coordinates_of_the_wrong_length_are_refused_with_rfc_7518(crv, size):
+    from joserfc.jwk import ECKey
+
+    key = ECKey.generate_key(crv)
+    alg = {"P-256": "ES256", "P-384": "ES384", "P-521": "ES512"}[crv]
+    token = sign({"alg": alg}, {"sub": "a"}, key.as_pem(private=True).decode()).token
+    public = key.as_dict(private=False)
+    x = base64url_decode(public["x"])
+    assert len(x) == size
+    if x[0] != 0:  # a leading zero can be dropped without changing the number: the RFC still forbids it
+        x = b"\x00" + x  # one byte too many instead
+        padded = {**public, "x": _b64u(x)}
+    else:
+        padded = {**public, "x": _b64u(x[1:])}
+    result = verify(token, json.dumps(padded))
+    assert not result.verified and result.verdict.status == 401
+    assert verify(token, json.dumps(public)).verified
