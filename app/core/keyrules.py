@@ -41,9 +41,7 @@ def forbidden_use(key: _KeyFacts, alg: str) -> str | None:
         return key.violations[0]
     section = _rsa_section(alg)
     if section is not None and key.kty == "RSA" and 0 < key.size_bits < MIN_RSA_BITS:
-        return (
-            f"the RSA key is {key.size_bits} bits; RFC 7518 {section} requires {MIN_RSA_BITS} bits or more for {alg}"
-        )
+        return f"the RSA key is {key.size_bits} bits; RFC 7518 {section} requires {MIN_RSA_BITS} bits or more for {alg}"
     need = _HMAC_BYTES.get(alg)
     if need is not None and key.kty == "oct" and key.size_bits // 8 < need:
         return (
