@@ -89,7 +89,7 @@ def test_guard_answers_carry_the_headers_too(client):
 
 
 def test_lan_binding_without_a_token_is_refused(tmp_path):
-    with lan_app(tmp_path, access_token="T0ken-for-tests-0123456789") as lan:
+    with lan_app(tmp_path, access_token="T0ken-for-tests-0123456789-abcdefghij") as lan:
         for method, path in (("GET", "/"), ("POST", "/api/decode"), ("GET", "/api/profiles")):
             response = lan.request(method, path, json={"token": "x"} if method == "POST" else None)
             assert response.status_code == 401 and response.json()["error"]["code"] == "access_token_required"
@@ -97,7 +97,7 @@ def test_lan_binding_without_a_token_is_refused(tmp_path):
 
 
 def test_first_visit_with_the_token_sets_a_strict_cookie_and_cleans_the_url(tmp_path):
-    token = "T0ken-for-tests-0123456789"
+    token = "T0ken-for-tests-0123456789-abcdefghij"
     with lan_app(tmp_path, access_token=token) as lan:
         assert lan.get("/?access_token=wrong").status_code == 401
         response = lan.get(f"/?access_token={token}&tab=keys")
@@ -109,7 +109,7 @@ def test_first_visit_with_the_token_sets_a_strict_cookie_and_cleans_the_url(tmp_
 
 
 def test_api_clients_send_the_token_as_bearer(tmp_path):
-    token = "T0ken-for-tests-0123456789"
+    token = "T0ken-for-tests-0123456789-abcdefghij"
     with lan_app(tmp_path, access_token=token) as lan:
         headers = {"authorization": f"Bearer {token}"}
         assert lan.post("/api/decode", json={"token": "a.b"}, headers=headers).status_code == 400
@@ -173,7 +173,7 @@ def test_login_redirect_never_leaves_the_server():
 
     from app.web.guard import AccessGuard
 
-    token = "T0ken-for-tests-0123456789"
+    token = "T0ken-for-tests-0123456789-abcdefghij"
     guard = AccessGuard(lambda *_: None, allowed_hosts=frozenset(), access_token=token)  # type: ignore[arg-type]
     sent: list[dict] = []
     scope = {
@@ -195,4 +195,4 @@ def test_login_redirect_never_leaves_the_server():
     worker.start()
     worker.join(timeout=10)
     headers = dict(sent[0]["headers"])
-    assert sent[0]["status"] == 303 and headers[b"location"] == b"/evil.example/x"
+    assert sent[0]["status"] == 303 and headers[b"location"] == b"/"
