@@ -164,6 +164,8 @@ def json_kind(value: Any) -> str:
         return "a boolean"
     if isinstance(value, float) and not math.isfinite(value):
         return "NaN" if math.isnan(value) else "an infinite number"
+    if isinstance(value, int) and value.bit_length() > 1024:
+        return "a number too large for any date"  # past a float's range
     if isinstance(value, (int, float)):
         return "a number"
     if isinstance(value, str):
