@@ -267,19 +267,31 @@ def _cmd_keygen(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _serve(args: argparse.Namespace, out: TextIO) -> int:
-    import uvicorn
+    from pydantic import ValidationError
 
-    from app.main import access_token_for, create_app
+    from app.config import settings_problem
 
-    overrides: dict[str, Any] = {"host": args.host, "port": args.port}
+    # Only what was given on the command line overrides JWTLENS_HOST / JWTLENS_PORT.
+    overrides: dict[str, Any] = {
+        name: getattr(args, name) for name in ("host", "port") if getattr(args, name) is not None
+    }
     if args.no_auth:
         overrides["no_auth"] = True
     if args.allowed_host:
         overrides["allowed_hosts"] = args.allowed_host
-    settings = Settings(**overrides)
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        raise UsageError(settings_problem(exc)) from None
+
+    import uvicorn
+
+    from app.main import access_token_for, create_app
+
     token = access_token_for(settings)
-    host_text = f"[{args.host}]" if ":" in args.host else args.host
-    url = f"http://{host_text}:{args.port}/"
+    configured = settings.access_token is not None and bool(settings.access_token.get_secret_value())
+    host_text = f"[{settings.host}]" if ":" in settings.host else settings.host
+    url = f"http://{host_text}:{settings.port}/"
     print(f"jwtlens {__version__}: serving on {url}", file=out, flush=True)
     if not settings.loopback:
         if token is None:
@@ -292,7 +304,8 @@ def _serve(args: argparse.Namespace, out: TextIO) -> int:
         else:
             print(
                 "WARNING: bound to a network address; every visitor needs the access token. Open once:\n"
-                f"  {url}?access_token={token}\n"
+                # A configured token is never printed (logs outlive terminals); a generated one is shown this once.
+                f"  {url}?access_token={'<JWTLENS_ACCESS_TOKEN>' if configured else token}\n"
                 "API clients send 'Authorization: Bearer <token>'. Host names other than localhost must be listed "
                 "in JWTLENS_ALLOWED_HOSTS.",
                 file=sys.stderr,
@@ -303,8 +316,8 @@ def _serve(args: argparse.Namespace, out: TextIO) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     uvicorn.run(
         create_app(settings, access_token=token),
-        host=args.host,
-        port=args.port,
+        host=settings.host,
+        port=settings.port,
         access_log=False,  # ours logs method, path and status; uvicorn's would log query strings
         log_level="warning",
         proxy_headers=settings.forwarded_allow_ips is not None,
@@ -328,7 +341,8 @@ def _add_key(parser: argparse.ArgumentParser, *, required: bool) -> None:
 def build_parser() -> argparse.ArgumentParser:
     from app.core.keys import KEY_KINDS, SECRET_ENCODINGS
 
-    defaults = Settings()
+    # The declared defaults, not Settings(): a bad JWTLENS_* variable must not break --help or decode.
+    defaults = {name: field.default for name, field in Settings.model_fields.items()}
     parser = argparse.ArgumentParser(prog="jwtlens", description="A local JWT debugger.")
     parser.add_argument("--version", action="version", version=f"jwtlens {__version__}")
     commands = parser.add_subparsers(dest="command")
@@ -336,10 +350,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the debugger (the default command)")
     serve.add_argument(
         "--host",
-        default=defaults.host,
-        help="address to bind (default %(default)s: loopback, so only this machine can reach it)",
+        help=f"address to bind (default {defaults['host']}, or JWTLENS_HOST: loopback, so only this machine can "
+        "reach it)",
     )
-    serve.add_argument("--port", type=int, default=defaults.port, help="port (default %(default)s)")
+    serve.add_argument("--port", type=int, help=f"port (default {defaults['port']}, or JWTLENS_PORT)")
     serve.add_argument("--open", action="store_true", help="open the page in a browser once serving")
     serve.add_argument("--no-auth", action="store_true", help="serve a network address without an access token")
     serve.add_argument("--allowed-host", action="append", help="a host name the server answers to (repeatable)")

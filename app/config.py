@@ -7,12 +7,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["Settings", "get_settings", "is_loopback"]
+__all__ = ["MIN_ACCESS_TOKEN", "Settings", "get_settings", "is_loopback", "settings_problem"]
 
 CommaList = Annotated[list[str], NoDecode]
+#: characters a configured access token needs: shorter ones could be guessed over the network
+MIN_ACCESS_TOKEN = 32
 
 
 def is_loopback(host: str) -> bool:
@@ -35,6 +37,14 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1024 * 1024, ge=4096, description="Largest request body accepted, in bytes")
     long_lifetime_seconds: int = Field(
         24 * 3600, ge=60, description="Tokens living longer than this (exp - iat) get a hygiene warning"
+    )
+    max_import_bytes: int = Field(
+        2 * 1024 * 1024, ge=4096, description="Largest profile import (JSON API or pasted export), in bytes"
+    )
+    max_profiles: int = Field(500, ge=1, description="Most profiles the SQLite file holds")
+    max_profile_bytes: int = Field(256 * 1024, ge=1024, description="Largest single profile (as stored JSON), in bytes")
+    cpu_workers: int = Field(
+        4, ge=1, le=64, description="Threads that decode, verify, sign and parse keys at once; more requests wait"
     )
     db_path: Path | None = Field(
         None, description="SQLite file for profiles and the replay log (default: the user's data directory)"
@@ -62,6 +72,14 @@ class Settings(BaseSettings):
     fetch_timeout: float = Field(5.0, gt=0, le=60, description="Total seconds a JWKS or discovery fetch may take")
     fetch_max_bytes: int = Field(512 * 1024, ge=1024, description="Largest JWKS or discovery document fetched")
     fetch_cache_ttl: float = Field(300.0, ge=0, description="Seconds a fetched JWKS or discovery document is reused")
+
+    @field_validator("access_token")
+    @classmethod
+    def _check_access_token(cls, value: SecretStr | None) -> SecretStr | None:
+        # An empty value means "generate one"; a short one could be guessed over the network.
+        if value is not None and 0 < len(value.get_secret_value()) < MIN_ACCESS_TOKEN:
+            raise ValueError(f"must be at least {MIN_ACCESS_TOKEN} characters")
+        return value
 
     @field_validator("allowed_hosts", "fetch_allowlist", mode="before")
     @classmethod
@@ -96,3 +114,14 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def settings_problem(error: ValidationError) -> str:
+    """One line naming the first bad JWTLENS_* variable (or .env line) and what it expects, never its value."""
+    first = error.errors()[0]
+    field = str(first["loc"][0]) if first.get("loc") else ""
+    name = f"JWTLENS_{field.upper()}" if field else "a JWTLENS_* setting"
+    expected = first.get("msg", "is not valid").removeprefix("Value error, ")
+    described = Settings.model_fields[field].description if field in Settings.model_fields else None
+    more = f" ({described})" if described else ""
+    return f"{name}: {expected}{more}"

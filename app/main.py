@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
+from functools import cache
 
+import anyio
 from fastapi import FastAPI
 
 from app import __version__
@@ -12,7 +15,7 @@ from app.fetch import IssuerCache
 from app.paths import STATIC_DIR
 from app.store import Store
 from app.web import api, fragments, keys_api, pages, profiles
-from app.web.errors import install_error_handlers
+from app.web.errors import LastResort, install_error_handlers
 from app.web.guard import AccessGuard
 from app.web.headers import SecurityHeaders
 from app.web.limits import BodySizeLimit
@@ -43,8 +46,12 @@ def create_app(settings: Settings | None = None, *, access_token: str | None = N
         redoc_url=None,
     )
     application.state.settings = settings
-    application.state.store = Store(settings.database)
+    application.state.store = Store(
+        settings.database, max_profiles=settings.max_profiles, max_profile_bytes=settings.max_profile_bytes
+    )
     application.state.issuer_cache = IssuerCache()
+    # Decoding, verifying, signing and key parsing run in these threads, never on the event loop.
+    application.state.cpu_limiter = anyio.CapacityLimiter(settings.cpu_workers)
     install_error_handlers(application)
     application.include_router(pages.router)
     application.include_router(fragments.router)
@@ -52,14 +59,40 @@ def create_app(settings: Settings | None = None, *, access_token: str | None = N
     application.include_router(profiles.router)
     application.include_router(keys_api.router)
     application.mount("/static", CachedStatic(directory=str(STATIC_DIR)), name="static")
-    application.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    imports = ("/api/profiles/import", "/fragments/profile/import")
+    application.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        larger={path: max(settings.max_import_bytes, settings.max_body_bytes) for path in imports},
+    )
     # Before any handler: refuse foreign Hosts, cross-site POSTs and strangers (inside the headers layer,
     # so its refusals carry the security headers too).
     allowed = frozenset(h.strip().lower().strip("[]") for h in settings.allowed_hosts)
     application.add_middleware(AccessGuard, allowed_hosts=allowed, access_token=token)
+    # Inside the headers layer, so even a 500 carries the CSP and no-store.
+    application.add_middleware(LastResort)
     application.add_middleware(SecurityHeaders)
     application.state.access_token = token
+    _quiet_http_client_logs()
     return application
 
 
-app = create_app()
+def _quiet_http_client_logs() -> None:
+    # httpx logs every request's full URL at INFO: query strings and userinfo may hold tokens.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+app: FastAPI  # built on first access by __getattr__ below
+
+
+@cache
+def _default_app() -> FastAPI:
+    return create_app()
+
+
+def __getattr__(name: str) -> FastAPI:
+    # `app` is built on first use (uvicorn app.main:app), so importing this module never reads settings.
+    if name == "app":
+        return _default_app()
+    raise AttributeError(name)

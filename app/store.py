@@ -10,16 +10,21 @@ import json
 import os
 import sqlite3
 import sys
+import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.core.errors import InputError
 from app.core.policy import ReplayGuard
 
-__all__ = ["Profile", "ReplayLog", "Store", "default_db_path"]
+__all__ = ["MAX_PROFILES", "MAX_PROFILE_BYTES", "Profile", "ReplayLog", "Store", "default_db_path"]
+#: default caps: how many profiles, and how large one may be (its stored JSON, in bytes)
+MAX_PROFILES = 500
+MAX_PROFILE_BYTES = 256 * 1024
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS seen_jti (
@@ -57,15 +62,32 @@ class Profile:
     updated: float = 0.0
 
 
+def _create_private(path: Path) -> None:
+    """The directory (0700, when we make it) and an empty file (0600): profiles may hold secrets."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
 class Store:
-    def __init__(self, path: Path) -> None:
+    def __init__(
+        self, path: Path, *, max_profiles: int = MAX_PROFILES, max_profile_bytes: int = MAX_PROFILE_BYTES
+    ) -> None:
         self.path = path
+        self.max_profiles = max_profiles
+        self.max_profile_bytes = max_profile_bytes
         self._ready = False
+        self._batch = threading.local()
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
+        current: sqlite3.Connection | None = getattr(self._batch, "connection", None)
+        if current is not None:  # inside batch(): its one transaction
+            yield current
+            return
         if not self._ready:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            _create_private(self.path)
         connection = sqlite3.connect(self.path, timeout=5)
         try:
             if not self._ready:
@@ -75,6 +97,16 @@ class Store:
                 yield connection
         finally:
             connection.close()
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Everything this thread stores inside is one transaction: all of it is kept, or none."""
+        with self._connect() as connection:
+            self._batch.connection = connection
+            try:
+                yield
+            finally:
+                self._batch.connection = None
 
     # -- replay log -----------------------------------------------------------
     # Expiry always runs on the server's clock: a client's "check as of" time never deletes entries.
@@ -123,12 +155,31 @@ class Store:
         return Profile(row[0], json.loads(row[1]), row[2]) if row else None
 
     def save_profile(self, profile: Profile) -> Profile:
+        """Insert or replace; InputError when the profile is too large or the store holds too many."""
         saved = Profile(profile.name, profile.data, time.time())
+        data = json.dumps(saved.data)
+        size = len(data.encode())
+        if size > self.max_profile_bytes:
+            raise InputError(
+                "profile_too_large",
+                f"The profile is {size:,} bytes stored; the limit is {self.max_profile_bytes:,}",
+                "profile",
+                too_large=True,
+            )
         with self._connect() as db:
+            exists = db.execute("SELECT 1 FROM profiles WHERE name = ?", (saved.name,)).fetchone()
+            (count,) = db.execute("SELECT COUNT(*) FROM profiles").fetchone()
+            if not exists and count >= self.max_profiles:
+                raise InputError(
+                    "profile_limit",
+                    f"jwtlens keeps at most {self.max_profiles:,} profiles; delete one first",
+                    "profile",
+                    too_large=True,
+                )
             db.execute(
                 "INSERT INTO profiles (name, data, updated) VALUES (?, ?, ?) "
                 "ON CONFLICT(name) DO UPDATE SET data = excluded.data, updated = excluded.updated",
-                (saved.name, json.dumps(saved.data), saved.updated),
+                (saved.name, data, saved.updated),
             )
         return saved
 

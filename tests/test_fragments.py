@@ -178,9 +178,11 @@ def test_token_content_is_escaped(client, secret):
     assert "&lt;script&gt;" in html
 
 
-def test_oversized_form_is_413_fragment(client):
+def test_oversized_form_is_413_fragment_the_page_can_place(client):
     html = client.post("/fragments/token", data=form(token="a" * 2_000_000))
-    assert html.status_code == 413 and 'id="token-error"' in html.text
+    assert html.status_code == 413 and 'id="request-error"' in html.text and "larger than" in html.text
+    assert html.headers["hx-reswap"] == "none"  # the form stays; only the message is placed
+    assert 'id="request-error"' in client.get("/").text  # the target exists on the page
 
 
 # --- validation policy in the Verify pane ---------------------------------------

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import time
 from collections.abc import Iterator
@@ -127,3 +130,72 @@ def test_raw_bodies(client, raw, content_type):
     for path in ("/api/decode", "/api/verify", "/api/sign", "/fragments/token", "/api/profiles/import"):
         started = time.perf_counter()
         _check(client.post(path, content=raw, headers={"content-type": content_type}), started)
+
+
+# --- huge integers, out-of-range times and deep JSON: none of them reaches the last resort ------------------
+
+
+def _b64(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
+
+
+def _signed(header_text: str, payload_text: str) -> str:
+    signing_input = f"{_b64(header_text)}.{_b64(payload_text)}"
+    mac = hmac.new(SECRET.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
+
+
+#: number spellings json.dumps cannot produce: thousands of digits, exponents past a float, past datetime
+NUMBERS = st.one_of(
+    st.integers(1, 20_000).map(lambda n: "9" * n),
+    st.integers(1, 6000).map(lambda n: "-" + "1" * n),
+    st.sampled_from(["1e300", "-1e20", "1e308", "1e309", "-1e999", "253402300800", "-62135596801", "0.0000001"]),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.integers().map(str),
+)
+DEEP = st.builds(
+    lambda opener, depth, closed: opener * depth + ("1" + "]" * depth if closed and opener == "[" else ""),
+    st.sampled_from(["[", '{"a":', '[{"b":']),
+    st.integers(60, 3000),
+    st.booleans(),
+)
+
+
+@st.composite
+def hostile_payloads(draw) -> str:
+    claim = draw(st.sampled_from(["exp", "nbf", "iat", "auth_time", "n"]))
+    return f'{{"sub":"a","{claim}":{draw(NUMBERS)}}}'
+
+
+@FUZZ
+@given(payload=hostile_payloads(), header_number=st.one_of(st.none(), NUMBERS), now=st.one_of(st.none(), NUMBERS))
+def test_huge_numbers_and_times_never_reach_the_last_resort(client, payload, header_number, now):
+    header = '{"alg":"HS256"' + (f',"x":{header_number}' if header_number else "") + "}"
+    token = _signed(header, payload)
+    started = time.perf_counter()
+    _check(client.post("/api/decode", json={"token": token}), started)
+    policy = '{"leeway": 5, "max_age": 60' + (f', "now": {now}' if now else "") + "}"
+    raw = f'{{"token": "{token}", "key": "{SECRET}", "policy": {policy}}}'
+    started = time.perf_counter()
+    _check(client.post("/api/verify", content=raw, headers={"content-type": "application/json"}), started)
+    form = {"token": token, "key": SECRET, "mode": "verify", "policy_now": now or "", "policy_max_age": "60"}
+    for path in ("/fragments/token", "/fragments/settings"):
+        started = time.perf_counter()
+        _check(client.post(path, data=form), started)
+
+
+@FUZZ
+@given(deep=DEEP, where=st.sampled_from(["paste", "header", "payload", "key", "import"]))
+def test_deep_json_never_reaches_the_last_resort(client, deep, where):
+    started = time.perf_counter()
+    if where == "paste":
+        _check(client.post("/api/decode", json={"token": deep}), started)
+        _check(client.post("/fragments/token", data={"token": deep}), started)
+    elif where in ("header", "payload"):
+        token = _signed(deep, "{}") if where == "header" else _signed('{"alg":"HS256"}', deep)
+        _check(client.post("/api/verify", json={"token": token, "key": SECRET}), started)
+    elif where == "key":
+        _check(client.post("/api/verify", json={"token": SEEDS[0], "key": deep}), started)
+    else:
+        _check(client.post("/api/profiles/import", content=deep, headers={"content-type": "application/json"}), started)
+        _check(client.post("/fragments/profile/import", data={"profile_import": deep}), started)

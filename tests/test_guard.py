@@ -89,7 +89,7 @@ def test_guard_answers_carry_the_headers_too(client):
 
 
 def test_lan_binding_without_a_token_is_refused(tmp_path):
-    with lan_app(tmp_path, access_token="T0ken-for-tests-0123456789") as lan:
+    with lan_app(tmp_path, access_token="T0ken-for-tests-0123456789-abcdefghij") as lan:
         for method, path in (("GET", "/"), ("POST", "/api/decode"), ("GET", "/api/profiles")):
             response = lan.request(method, path, json={"token": "x"} if method == "POST" else None)
             assert response.status_code == 401 and response.json()["error"]["code"] == "access_token_required"
@@ -97,7 +97,7 @@ def test_lan_binding_without_a_token_is_refused(tmp_path):
 
 
 def test_first_visit_with_the_token_sets_a_strict_cookie_and_cleans_the_url(tmp_path):
-    token = "T0ken-for-tests-0123456789"
+    token = "T0ken-for-tests-0123456789-abcdefghij"
     with lan_app(tmp_path, access_token=token) as lan:
         assert lan.get("/?access_token=wrong").status_code == 401
         response = lan.get(f"/?access_token={token}&tab=keys")
@@ -109,7 +109,7 @@ def test_first_visit_with_the_token_sets_a_strict_cookie_and_cleans_the_url(tmp_
 
 
 def test_api_clients_send_the_token_as_bearer(tmp_path):
-    token = "T0ken-for-tests-0123456789"
+    token = "T0ken-for-tests-0123456789-abcdefghij"
     with lan_app(tmp_path, access_token=token) as lan:
         headers = {"authorization": f"Bearer {token}"}
         assert lan.post("/api/decode", json={"token": "a.b"}, headers=headers).status_code == 400
@@ -173,7 +173,7 @@ def test_login_redirect_never_leaves_the_server():
 
     from app.web.guard import AccessGuard
 
-    token = "T0ken-for-tests-0123456789"
+    token = "T0ken-for-tests-0123456789-abcdefghij"
     guard = AccessGuard(lambda *_: None, allowed_hosts=frozenset(), access_token=token)  # type: ignore[arg-type]
     sent: list[dict] = []
     scope = {
@@ -195,4 +195,185 @@ def test_login_redirect_never_leaves_the_server():
     worker.start()
     worker.join(timeout=10)
     headers = dict(sent[0]["headers"])
-    assert sent[0]["status"] == 303 and headers[b"location"] == b"/evil.example/x"
+    assert sent[0]["status"] == 303 and headers[b"location"] == b"/"
+
+
+# --- a configured token is long; wrong ones are throttled; the login redirect stays home ------------------
+
+LAN_TOKEN = "T0ken-for-tests-0123456789-abcdefghij"
+
+
+@pytest.mark.parametrize("short", ["x", "change-me", "a" * 31])
+def test_a_short_configured_token_is_refused_at_start(tmp_path, short):
+    from pydantic import ValidationError
+
+    from app.config import settings_problem
+
+    with pytest.raises(ValidationError) as caught:
+        Settings(host="0.0.0.0", db_path=tmp_path / "db", access_token=short)
+    line = settings_problem(caught.value)
+    assert line.startswith("JWTLENS_ACCESS_TOKEN: must be at least 32 characters") and short not in line
+    assert Settings(host="0.0.0.0", db_path=tmp_path / "db", access_token="a" * 32).access_token is not None
+
+
+def _lan_client(tmp_path, client_host: str = "198.51.100.7") -> TestClient:
+    settings = Settings(
+        host="0.0.0.0", db_path=tmp_path / "db", allowed_hosts=["jwtlens.intranet"], access_token=LAN_TOKEN
+    )
+    return TestClient(
+        create_app(settings), base_url="http://jwtlens.intranet", follow_redirects=False, client=(client_host, 5000)
+    )
+
+
+@pytest.mark.parametrize("how", ["bearer", "query"])
+def test_wrong_tokens_are_throttled_per_client_then_429_with_retry_after(tmp_path, how):
+    def attempt(lan: TestClient, token: str) -> int:
+        if how == "bearer":
+            return lan.post(
+                "/api/decode", json={"token": "a.b"}, headers={"authorization": f"Bearer {token}"}
+            ).status_code
+        return lan.get(f"/?access_token={token}").status_code
+
+    with _lan_client(tmp_path) as lan:
+        assert [attempt(lan, f"guess-{i}") for i in range(10)] == [401] * 10
+        response = lan.get("/?access_token=guess-11")
+        assert response.status_code == 429 and response.json()["error"]["code"] == "too_many_attempts"
+        assert 1 <= int(response.headers["retry-after"]) <= 60
+        assert "frame-ancestors" in response.headers["content-security-policy"]
+        assert attempt(lan, LAN_TOKEN) == 429  # even the right token waits: guessing must not go on
+    with _lan_client(tmp_path, client_host="198.51.100.8") as other:  # another address is not punished
+        assert other.get(f"/?access_token={LAN_TOKEN}").status_code == 303
+
+
+def test_a_session_cookie_still_works_while_the_address_is_throttled(tmp_path):
+    with _lan_client(tmp_path) as lan:
+        assert lan.get(f"/?access_token={LAN_TOKEN}").status_code == 303
+        for i in range(12):
+            lan.post("/api/decode", json={"token": "a.b"}, headers={"authorization": f"Bearer wrong-{i}"})
+        assert lan.get("/").status_code == 200  # the cookie is no guess
+
+
+def test_the_throttle_forgets_after_its_window_and_bounds_its_memory():
+    from app.web.guard import FailureThrottle
+
+    throttle = FailureThrottle(limit=3, window=60, max_clients=100)
+    for i in range(3):
+        throttle.failed("a", now=1000 + i)
+    assert throttle.retry_after("a", now=1003) == 57  # the oldest of the three leaves the window at 1060
+    assert throttle.retry_after("a", now=1061) == 0  # the first failure is older than the window
+    for i in range(10_000):
+        throttle.failed(f"10.0.{i // 256}.{i % 256}", now=2000)
+    assert len(throttle._failures) == 100
+
+
+# 40+ ways to spell "somewhere else": each must fall back to "/".
+OPEN_REDIRECTS = [
+    "//evil.example",
+    "//evil.example/x",
+    "///evil.example",
+    "////evil.example",
+    "/\\evil.example",
+    "/\\/evil.example",
+    "\\\\evil.example",
+    "\\/evil.example",
+    "/%2F%2Fevil.example",
+    "/%2f%2fevil.example",
+    "/%5Cevil.example",
+    "/%5cevil.example",
+    "/%252F%252Fevil.example",
+    "/%09/evil.example",
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "/\r\n/evil.example",
+    "/\x00/evil.example",
+    "/\x0b/evil.example",
+    "/ /evil.example",
+    "https://evil.example",
+    "http://evil.example",
+    "javascript:alert(1)",
+    "/javascript:alert(1)//x/..//evil",
+    "data:text/html,x",
+    "evil.example",
+    "",
+    "/../evil.example",
+    "/./evil.example",
+    "/a/../../evil.example",
+    "/..",
+    "/.",
+    "/a//evil.example",
+    "/évil",
+    "/\u2028evil",
+    "/\u3002evil.example",
+    "/\uff0f\uff0fevil.example",
+    "/%E3%80%82evil",
+    '/"onmouseover="x',
+    "/<script>",
+    "/x?next=//evil",
+    "/x#//evil",
+    "/" + "a" * 5000,
+]
+
+
+@pytest.mark.parametrize("path", OPEN_REDIRECTS)
+def test_open_redirect_payloads_fall_back_to_the_root(path):
+    from app.web.guard import safe_redirect_path
+
+    assert safe_redirect_path(path) == "/"
+
+
+@pytest.mark.parametrize("path", ["/", "/keys", "/a/b-c_d.e~f", "/api/profiles", "/x:y@z", "/a.b/c"])
+def test_clean_paths_are_kept(path):
+    from app.web.guard import safe_redirect_path
+
+    assert safe_redirect_path(path) == path
+
+
+def test_the_login_redirect_uses_the_clean_path_and_keeps_other_parameters(tmp_path):
+    with _lan_client(tmp_path) as lan:
+        response = lan.get(f"/keys?tab=x&access_token={LAN_TOKEN}")
+        assert response.status_code == 303 and response.headers["location"] == "/keys?tab=x"
+        response = lan.get(f"//evil.example?access_token={LAN_TOKEN}")
+        assert response.status_code == 303 and response.headers["location"] == "/"
+
+
+# --- logs: paths only, escaped; no URL of the HTTP client ---------------------------------------------
+
+
+def test_control_characters_in_paths_are_escaped_in_the_access_log(client, caplog):
+    caplog.set_level(logging.INFO, logger="jwtlens.access")
+    client.get("/x%0A2026-01-01 forged line%0D%1B[31m%22 %5C?access_token=secret-in-query")
+    lines = [r.getMessage() for r in caplog.records if r.name == "jwtlens.access"]
+    assert lines and all("\n" not in line and "\r" not in line and "\x1b" not in line for line in lines)
+    assert any('\\n2026-01-01 forged line\\r\\x1b[31m\\" \\\\' in line for line in lines)
+    assert all("secret-in-query" not in line and "?" not in line for line in lines)
+
+
+def test_http_client_loggers_do_not_log_urls(settings):
+    create_app(settings)
+    for name in ("httpx", "httpcore"):
+        assert not logging.getLogger(name).isEnabledFor(logging.INFO)
+
+
+# --- the last resort: a clean 500 with every header -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"), [("/boom", "text/html"), ("/api/boom", "application/json"), ("/fragments/boom", "text/html")]
+)
+def test_an_unexpected_exception_is_a_clean_500_with_the_security_headers(settings, caplog, path, kind):
+    app = create_app(settings)
+
+    @app.get(path)
+    def boom() -> None:  # only in this test's app
+        raise RuntimeError(f"input {CANARY_SECRET} quoted")
+
+    with TestClient(app, base_url="http://127.0.0.1", raise_server_exceptions=False) as test_client:
+        response = test_client.get(path)
+    assert response.status_code == 500 and response.headers["content-type"].startswith(kind)
+    headers = response.headers
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff" and headers["referrer-policy"] == "no-referrer"
+    assert headers["x-frame-options"] == "DENY" and headers["cache-control"] == "no-store"
+    assert CANARY_SECRET not in response.text and "Traceback" not in response.text
+    assert all(CANARY_SECRET not in r.getMessage() for r in caplog.records)
+    assert any("unexpected RuntimeError" in r.getMessage() for r in caplog.records)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import stat
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -177,3 +178,122 @@ def test_export_and_import(db, tmp_path, rsa_pair):
         )
         assert bad_rule.status_code == 400
     assert json.dumps(document)  # shareable as plain JSON
+
+
+# --- files: private from the start ------------------------------------------------------------------------
+
+
+def test_the_sqlite_file_is_0600_in_a_0700_directory_jwtlens_creates(tmp_path):
+    db = tmp_path / "fresh" / "deeper" / "jwtlens.sqlite3"
+    store = Store(db)
+    store.save_profile(Profile("p", {"key": "secret"}))
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600
+    assert stat.S_IMODE(db.parent.stat().st_mode) == 0o700
+    with app_client(tmp_path / "via-app" / "db.sqlite3") as client:
+        client.post("/api/verify", json={"token": "a.b.c", "policy": {"replay": True}})
+        client.put("/api/profiles/x", json={"policy": {}})
+    assert stat.S_IMODE((tmp_path / "via-app" / "db.sqlite3").stat().st_mode) == 0o600
+
+
+def test_an_existing_directory_keeps_its_mode(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    shared.chmod(0o755)
+    Store(shared / "db.sqlite3").profiles()
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o755  # not ours to change
+    assert stat.S_IMODE((shared / "db.sqlite3").stat().st_mode) == 0o600
+
+
+# --- caps: how many profiles, how large, how large an import ----------------------------------------------
+
+
+def limited_client(db, **limits) -> TestClient:
+    return local_client(Settings(db_path=db, **limits))
+
+
+def test_the_number_of_profiles_is_capped_but_replacing_one_is_not(db):
+    with limited_client(db, max_profiles=3) as client:
+        for name in ("a", "b", "c"):
+            assert client.put(f"/api/profiles/{name}", json={"policy": {}}).status_code == 200
+        refused = client.put("/api/profiles/d", json={"policy": {}})
+        assert refused.status_code == 413 and refused.json()["error"]["code"] == "profile_limit"
+        assert "at most 3 profiles" in refused.json()["error"]["message"]
+        assert client.put("/api/profiles/a", json={"policy": {"iss": "x"}}).status_code == 200  # a replacement
+        assert client.delete("/api/profiles/c").status_code == 200
+        assert client.put("/api/profiles/d", json={"policy": {}}).status_code == 200
+
+
+@pytest.mark.parametrize("size", [2048, 2040])
+def test_one_profile_is_capped_by_its_stored_size(db, size):
+    with limited_client(db, max_profile_bytes=2048) as client:
+        big = {"policy": {"jti_denylist": ["x" * 40] * ((size - 100) // 44)}}  # entries are capped at 4,096
+        answer = client.put("/api/profiles/big", json=big)
+        stored = len(json.dumps({"policy": big["policy"]}))
+        if answer.status_code == 200:
+            assert stored <= 2048
+        else:
+            assert answer.status_code == 413 and answer.json()["error"]["code"] == "profile_too_large"
+        huge = client.put("/api/profiles/huge", json={"policy": {"jti_denylist": ["y" * 40] * 125}})
+        assert huge.status_code == 413 and "limit is 2,048" in huge.json()["error"]["message"]
+        assert "yyyy" not in huge.text
+
+
+def _export(*profiles: dict) -> dict:
+    return {"format": "jwtlens-profiles/1", "profiles": list(profiles)}
+
+
+def test_an_import_is_all_or_nothing_and_names_the_first_bad_entry(db, rsa_pair, secret):
+    with app_client(db) as client:
+        client.put("/api/profiles/kept", json={"policy": {"iss": "before"}})
+        document = _export(
+            {"name": "one", "policy": {"iss": "x"}, "key": rsa_pair.public_pem},
+            {"name": "kept", "policy": {"iss": "after"}},
+            {"name": "third", "policy": {"rules": [{"claim": "a", "op": "matches", "value": "("}]}, "key": secret},
+            {"name": "fourth", "policy": {"leeway": "soon"}},
+        )
+        answer = client.post("/api/profiles/import", json=document)
+        assert answer.status_code == 400
+        message = answer.json()["error"]["message"]
+        assert message.startswith("Profile 3 ('third')") and "nothing was imported" in message
+        assert secret not in answer.text
+        names = [p["name"] for p in client.get("/api/profiles").json()["profiles"]]
+        assert names == ["kept"]  # "one" was rolled back
+        assert client.get("/api/profiles/kept").json()["profile"]["policy"] == {"iss": ["before"]}
+        # A wrongly typed field is a named 400/422, never a 500.
+        typed = client.post("/api/profiles/import", json=_export({"name": "t", "key": 5}))
+        assert typed.status_code == 400 and typed.json()["error"]["message"].startswith("Profile 1 ('t')")
+        # The positive control: the same export without the bad entries is imported whole.
+        good = client.post("/api/profiles/import", json=_export(*document["profiles"][:2]))
+        assert good.json() == {"imported": 2, "names": ["one", "kept"]}
+
+
+def test_an_import_over_the_profile_cap_keeps_nothing(db):
+    with limited_client(db, max_profiles=5) as client:
+        client.put("/api/profiles/existing", json={"policy": {}})
+        answer = client.post("/api/profiles/import", json=_export(*({"name": f"p{i}"} for i in range(5))))
+        assert answer.status_code == 413 and answer.json()["error"]["message"].startswith("Profile 5 ('p4')")
+        assert [p["name"] for p in client.get("/api/profiles").json()["profiles"]] == ["existing"]
+        too_many = client.post("/api/profiles/import", json=_export(*({"name": f"q{i}"} for i in range(6))))
+        assert too_many.status_code == 400 and too_many.json()["error"]["code"] == "import_size"
+
+
+def test_an_import_file_may_exceed_the_body_limit_up_to_its_own(db):
+    padding = "z" * 900_000
+    denylist = [padding[:200]] * 1000  # the policy's own caps: 1,000 entries of at most 4,096 characters
+    profiles = [{"name": f"p{i}", "policy": {"jti_denylist": denylist}} for i in range(8)]
+    document = _export(*profiles)  # ~1.6 MB: over the 1 MB body limit, under the 2 MB import limit
+    with app_client(db) as client:
+        assert client.post("/api/decode", json={"token": padding * 2}).status_code == 413
+        assert client.post("/api/profiles/import", json=document).json()["imported"] == 8
+        over = client.post("/api/profiles/import", json=_export(*profiles, *profiles[:3]))
+        assert over.status_code == 413 and over.json()["error"]["code"] == "body_too_large"
+
+
+def test_the_page_import_reports_the_first_bad_entry_and_a_deep_paste(db):
+    with app_client(db) as client:
+        bad = json.dumps(_export({"name": "ok"}, {"name": "broken", "policy": {"leeway": -1}}))
+        html = client.post("/fragments/profile/import", data={"profile_import": bad}).text
+        assert "Not imported: Profile 2 (&#39;broken&#39;)" in html or "Not imported: Profile 2 ('broken')" in html
+        deep = client.post("/fragments/profile/import", data={"profile_import": "[" * 100_000})
+        assert deep.status_code == 200 and "Not imported" in deep.text and "deeper than 64" in deep.text
+        assert client.get("/api/profiles").json()["profiles"] == []

@@ -1,4 +1,9 @@
-"""Finding the token in whatever was pasted: a header, a cookie, a curl command, a URL, a HAR file, JSON."""
+"""Finding the token in whatever was pasted: a header, a cookie, a curl command, a URL, a HAR file, JSON.
+
+Every scan here is linear in the paste: runs of token characters are found with a regex that cannot
+backtrack, and the token's shape is then checked on the run's dot-separated segments in Python.
+A backtracking pattern such as ``ey[...]+\\.`` tried at every "ey" of 1 MB of "eyey..." is quadratic.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +12,28 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
-__all__ = ["Extracted", "extract_token"]
+from .errors import InputError
+from .jsonparse import MAX_DEPTH, MAX_INT_DIGITS, nesting_depth
 
-# A compact JWS or JWE: base64url runs separated by dots, the first starting like a JSON object ("ey").
-_JWT = re.compile(r"ey[A-Za-z0-9_=-]+\.[A-Za-z0-9_=+/-]*\.[A-Za-z0-9_=+/-]*(?:\.[A-Za-z0-9_=+/-]*\.[A-Za-z0-9_=+/-]*)?")
+__all__ = ["Extracted", "extract_token", "find_token", "is_token"]
+
 _TOKEN_KEYS = ("id_token", "access_token", "token", "jwt", "refresh_token", "assertion", "client_assertion")
 _HEADER = re.compile(r"^\s*(authorization|cookie|set-cookie)\s*:\s*(.*)$", re.IGNORECASE | re.DOTALL)
 _CURL = re.compile(r"^\s*curl\s", re.IGNORECASE)
 _URL = re.compile(r"^\s*https?://\S+\s*$", re.IGNORECASE)
 # Text made only of token characters is the token itself, however malformed: never trimmed to fit.
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9_\-+/=.]+")
+# A whole run of token characters holding at least two dots (possessive, anchored at the run's start: linear).
+_DOTTED_RUN = re.compile(r"(?<![A-Za-z0-9_\-+/=.])[A-Za-z0-9_\-+/=]*+\.[A-Za-z0-9_\-+/=]*+\.[A-Za-z0-9_\-+/=.]*+")
+# The first segment is base64url (it starts like a JSON object, "ey"); later ones may be base64 too.
+_NOT_FIRST_SEGMENT = re.compile(r"[+/]")
+_CUT = re.compile(r"[+/=]")
 # In free text (a log line) a token must stand alone between spaces, quotes or "key=" / "key:".
-_DELIMITED = re.compile(r"(?:(?<=^)|(?<=[\s\"'=:(\[<]))" + _JWT.pattern + r"(?=$|[\s\"',;)\]>])")
+_OPENERS = frozenset(" \t\r\n\f\v\"'=:([<")
+_CLOSERS = frozenset(" \t\r\n\f\v\"',;)]>")
+_URL_WORD_END = re.compile(r"[\s'\"]")
+_SCHEME = re.compile(r"https?://", re.IGNORECASE)
+_SPACE = re.compile(r"\s")
 
 
 @dataclass(frozen=True)
@@ -30,15 +45,108 @@ class Extracted:
     in_query: bool = False
 
 
+def _span(segments: list[str], index: int, start: int) -> int | None:
+    """Segments a token starting at ``segments[index][start:]`` spans (3 or 5), or None if none starts there."""
+    first = segments[index][start:]
+    if not first.startswith("ey") or len(first) < 3 or _NOT_FIRST_SEGMENT.search(first):
+        return None
+    left = len(segments) - index
+    return 5 if left >= 5 else 3 if left >= 3 else None
+
+
+def _in_run(run: str) -> tuple[int, int] | None:
+    """The leftmost token inside one run of token characters, as (start, end) offsets."""
+    if "ey" not in run:
+        return None
+    segments = run.split(".")
+    last = len(segments) - 3
+    offset = 0
+    for index, segment in enumerate(segments):
+        if index > last:
+            break
+        start = segment.find("ey")
+        if 0 <= start < len(segment) - 2:
+            if _CUT.search(segment, start):
+                # The earliest "ey" after the last '+', '/' or 'name=' (padding aside): earlier ones would
+                # take those characters into the first segment.
+                body = segment.rstrip("=")
+                cut = max(body.rfind("+"), body.rfind("/"), body.rfind("=")) + 1
+                start = segment.find("ey", cut)
+            count = _span(segments, index, start) if start >= 0 else None
+            if count is not None:
+                end = offset + sum(len(s) + 1 for s in segments[index : index + count]) - 1
+                return offset + start, end
+        offset += len(segment) + 1
+    return None
+
+
+def find_token(text: str) -> str | None:
+    """The first compact JWS or JWE (three or five dotted parts starting with "ey") anywhere in ``text``."""
+    if "ey" not in text:
+        return None
+    for run in _DOTTED_RUN.finditer(text):
+        found = _in_run(run.group())
+        if found is not None:
+            return run.group()[found[0] : found[1]]
+    return None
+
+
+def is_token(text: str) -> bool:
+    """``text`` is exactly one compact JWS or JWE."""
+    if not text.startswith("ey") or text.count(".") not in (2, 4) or not _TOKEN_CHARS.fullmatch(text):
+        return False
+    segments = text.split(".")
+    return len(segments) in (3, 5) and _span(segments, 0, 0) == len(segments)
+
+
+def _delimited(text: str) -> list[str]:
+    """Tokens standing alone in free text: between spaces, quotes, brackets or after 'key=' / 'key:'."""
+    found = []
+    for run in _DOTTED_RUN.finditer(text):
+        if "ey" not in run.group():
+            continue
+        before = text[run.start() - 1] if run.start() else " "
+        after = text[run.end()] if run.end() < len(text) else " "
+        if after not in _CLOSERS:
+            continue
+        value = run.group()
+        # The token starts the run (after an opener) or follows a '=' inside it ("id_token=ey...").
+        starts = [0] if before in _OPENERS else []
+        starts += [i + 1 for i in _equals_before_token(value)]
+        for start in starts:
+            if is_token(value[start:]):
+                found.append(value[start:])
+                break
+    return found
+
+
+def _equals_before_token(value: str) -> list[int]:
+    # Only a '=' in the third or fifth segment from the end can begin a token ending at the run's end.
+    segments = value.split(".")
+    positions = []
+    for count in (5, 3):
+        if len(segments) >= count:
+            index = len(segments) - count
+            offset = sum(len(s) + 1 for s in segments[:index])
+            cut = segments[index].rfind("=", 0, max(len(segments[index].rstrip("=")), 0))
+            if cut >= 0:
+                positions.append(offset + cut)
+    return positions
+
+
 def _from_url(text: str) -> Extracted | None:
     parts = urlsplit(text.strip())
     for where, raw, in_query in (("query", parts.query, True), ("fragment", parts.fragment, False)):
-        for name, value in parse_qsl(raw, keep_blank_values=True):
-            if _JWT.fullmatch(value.strip()):
-                return Extracted(value.strip(), f"the URL's {where} ({name})", in_query)
-    match = _JWT.search(text)
-    if match:
-        return Extracted(match.group(), "the URL", "?" in text[: match.start()] and "#" not in text[: match.start()])
+        for pair in raw.split("&"):
+            if pair.count(".") + pair.count("%") < 2:
+                continue  # parsing 100,000 pairs that cannot hold a token would cost a second
+            for name, value in parse_qsl(pair, keep_blank_values=True):
+                if is_token(value.strip()):
+                    return Extracted(value.strip(), f"the URL's {where} ({name})", in_query)
+    token = find_token(text)
+    if token:
+        before = text[: text.find(token)]
+        return Extracted(token, "the URL", "?" in before and "#" not in before)
     return None
 
 
@@ -47,7 +155,7 @@ def _from_json(value: object, path: str = "") -> tuple[str, str] | None:
     if isinstance(value, dict):
         for key in _TOKEN_KEYS:
             found = value.get(key)
-            if isinstance(found, str) and _JWT.fullmatch(found.strip()):
+            if isinstance(found, str) and is_token(found.strip()):
                 return found.strip(), f"{path}{key}"
         for key, item in value.items():
             result = _from_json(item, f"{path}{key}.")
@@ -60,11 +168,9 @@ def _from_json(value: object, path: str = "") -> tuple[str, str] | None:
                 return result
     elif isinstance(value, str):
         text = value.strip()
-        if _JWT.fullmatch(text):
-            return text, path.rstrip(".")
-        match = _JWT.search(text)
-        if match and len(text) < 100_000:
-            return match.group(), path.rstrip(".")
+        token = find_token(text) if len(text) < 100_000 else text if is_token(text) else None
+        if token:
+            return token, path.rstrip(".")
     return None
 
 
@@ -79,9 +185,9 @@ def _from_har(document: dict[str, object]) -> Extracted | None:
             continue
         for header in request.get("headers") or []:
             if isinstance(header, dict) and str(header.get("name", "")).lower() in ("authorization", "cookie"):
-                match = _JWT.search(str(header.get("value", "")))
-                if match:
-                    return Extracted(match.group(), f"a HAR request's {header['name']} header")
+                token = find_token(str(header.get("value", "")))
+                if token:
+                    return Extracted(token, f"a HAR request's {header['name']} header")
         url = request.get("url")
         if isinstance(url, str):
             in_url = _from_url(url)
@@ -89,6 +195,34 @@ def _from_har(document: dict[str, object]) -> Extracted | None:
                 return Extracted(in_url.token, f"a HAR request URL ({in_url.source})", in_url.in_query)
     anywhere = _from_json(document)
     return Extracted(anywhere[0], f"the HAR file ({anywhere[1]})") if anywhere else None
+
+
+def _json_document(text: str) -> object | None:
+    """The pasted JSON, or None when it is not JSON; InputError when it nests too deeply to be read safely."""
+    if nesting_depth(text) > MAX_DEPTH:
+        # Brackets in a log line are no JSON: a token standing alone in it is still found.
+        if len(_delimited(text)) == 1:
+            return None
+        raise InputError(
+            "json_too_deep",
+            f"The pasted JSON nests deeper than {MAX_DEPTH} levels; jwtlens does not look inside it",
+            "token",
+        )
+
+    def bounded_int(spelling: str) -> int | str:
+        return spelling if len(spelling) > MAX_INT_DIGITS else int(spelling)  # no token lives in a number
+
+    try:
+        return json.loads(text, parse_int=bounded_int)  # type: ignore[no-any-return]
+    except ValueError:
+        return None
+
+
+def _in_curl_query(before: str) -> bool:
+    """The text before a token in a curl command ends inside an http(s) URL's query string."""
+    last = _URL_WORD_END.split(before)[-1]
+    scheme = _SCHEME.search(last)
+    return scheme is not None and "?" in last[scheme.end() :]
 
 
 def extract_token(text: str) -> Extracted:
@@ -103,25 +237,21 @@ def extract_token(text: str) -> Extracted:
         name = header.group(1).lower()
         value = header.group(2).strip()
         label = {"authorization": "the Authorization header", "cookie": "a Cookie", "set-cookie": "a Set-Cookie"}[name]
-        match = _JWT.search(value)
-        if match:
-            return Extracted(match.group(), label)
+        token = find_token(value)
+        if token:
+            return Extracted(token, label)
         return Extracted(value.removeprefix("Bearer ").removeprefix("bearer ").strip(), label)
     if _CURL.match(stripped):
-        match = _JWT.search(stripped)
-        if match:
-            before = stripped[: match.start()]
-            in_url = re.search(r"https?://[^\s'\"]*\?[^\s'\"]*$", before) is not None
-            return Extracted(match.group(), "a curl command" + (" (its URL's query)" if in_url else ""), in_url)
+        token = find_token(stripped)
+        if token:
+            in_url = _in_curl_query(stripped[: stripped.find(token)])
+            return Extracted(token, "a curl command" + (" (its URL's query)" if in_url else ""), in_url)
     if _URL.match(stripped):
         found = _from_url(stripped)
         if found:
             return found
     if stripped[:1] in "{[" and len(stripped) < 5_000_000:
-        try:
-            document = json.loads(stripped)
-        except ValueError:
-            document = None
+        document = _json_document(stripped)
         if isinstance(document, dict) and "log" in document:
             found_har = _from_har(document)
             if found_har:
@@ -130,8 +260,9 @@ def extract_token(text: str) -> Extracted:
             found_json = _from_json(document)
             if found_json:
                 return Extracted(found_json[0], f"the JSON ({found_json[1] or 'top level'})")
+            return Extracted(stripped, None)  # every string in it was searched already
     # A token somewhere in free text, e.g. a log line; only when exactly one is there.
-    matches = _DELIMITED.findall(stripped) if re.search(r"\s", stripped) else []
+    matches = _delimited(stripped) if _SPACE.search(stripped) else []
     if len(matches) == 1:
         return Extracted(matches[0], "the pasted text")
     return Extracted(stripped, None)

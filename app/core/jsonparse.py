@@ -2,8 +2,9 @@
 
 Python's ``json`` lets duplicate keys silently overwrite (last wins), accepts
 ``NaN``/``Infinity`` and turns ``1e400`` into ``inf``, recurses once per
-nesting level, and lets lone surrogates through. Each of these is noted here
-so the findings engine can explain it, and deep nesting is refused up front.
+nesting level, raises a bare ValueError past 4300 digits of an integer, and
+lets lone surrogates through. Each of these is noted here so the findings
+engine can explain it; deep nesting and huge integers are refused up front.
 """
 
 from __future__ import annotations
@@ -12,14 +13,20 @@ import json
 import math
 import re
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 
 from .errors import InputError
 
-__all__ = ["MAX_DEPTH", "Duplicate", "ParsedJSON", "json_safe", "parse_json"]
+__all__ = ["MAX_DEPTH", "MAX_INT_DIGITS", "Duplicate", "ParsedJSON", "json_safe", "nesting_depth", "parse_json"]
 
 MAX_DEPTH = 64
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+#: Python's own int-string limit (sys.get_int_max_str_digits); past it json raises a bare ValueError
+MAX_INT_DIGITS = 4300
+# Possessive, and an unclosed string runs to the end: one pass, whatever the quotes and backslashes.
+_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+"?', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _SHOWN = 120
@@ -51,16 +58,19 @@ def _shorten(value: Any) -> str:
     return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
 
 
-def _depth(text: str) -> int:
-    stripped = _STRING.sub('""', text)
-    depth = deepest = 0
-    for match in re.finditer(r"[\[\]{}]", stripped):
-        if match.group() in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        else:
-            depth -= 1
-    return deepest
+def nesting_depth(text: str) -> int:
+    """How deeply ``text`` nests arrays and objects, brackets inside strings aside; linear in its length."""
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    return max(accumulate(map(_STEP.__getitem__, map(ord, brackets))), default=0)
+
+
+def _too_deep(text: str, where: str, max_depth: int) -> InputError | None:
+    # Counting brackets is cheap; only texts that could be too deep are scanned.
+    if text.count("[") + text.count("{") > max_depth and nesting_depth(text) > max_depth:
+        return InputError(
+            "json_too_deep", f"The {where} nests JSON deeper than {max_depth} levels; jwtlens refuses it", where
+        )
+    return None
 
 
 def _fix_surrogates(value: Any) -> Any:
@@ -75,13 +85,9 @@ def _fix_surrogates(value: Any) -> Any:
 
 def parse_json(text: str, where: str, *, max_depth: int = MAX_DEPTH) -> ParsedJSON:
     """Parse ``text``; raise InputError naming ``where`` and the position on failure."""
-    # Counting brackets is cheap; only texts that could be too deep are scanned.
-    if text.count("[") + text.count("{") > max_depth and _depth(text) > max_depth:
-        raise InputError(
-            "json_too_deep",
-            f"The {where} nests JSON deeper than {max_depth} levels; jwtlens refuses it",
-            where,
-        )
+    too_deep = _too_deep(text, where, max_depth)
+    if too_deep is not None:
+        raise too_deep
     # (hook call number, key, values); the top-level object's hook is the last call.
     found: list[tuple[int, str, tuple[str, ...]]] = []
     calls = 0
@@ -102,6 +108,16 @@ def parse_json(text: str, where: str, *, max_depth: int = MAX_DEPTH) -> ParsedJS
         nonfinite.append(name)
         return float(name)
 
+    def on_int(spelling: str) -> int:
+        digits = len(spelling.lstrip("-"))
+        if digits > MAX_INT_DIGITS:
+            raise InputError(
+                "json_number_too_long",
+                f"The {where} holds an integer of {digits:,} digits; jwtlens reads at most {MAX_INT_DIGITS:,}",
+                where,
+            )
+        return int(spelling)
+
     def on_float(spelling: str) -> float:
         number = float(spelling)
         if not math.isfinite(number):
@@ -109,7 +125,9 @@ def parse_json(text: str, where: str, *, max_depth: int = MAX_DEPTH) -> ParsedJS
         return number
 
     try:
-        value = json.loads(text, object_pairs_hook=pairs_hook, parse_constant=on_constant, parse_float=on_float)
+        value = json.loads(
+            text, object_pairs_hook=pairs_hook, parse_constant=on_constant, parse_float=on_float, parse_int=on_int
+        )
     except json.JSONDecodeError as exc:
         raise InputError(
             "bad_json",
@@ -146,6 +164,8 @@ def json_kind(value: Any) -> str:
         return "a boolean"
     if isinstance(value, float) and not math.isfinite(value):
         return "NaN" if math.isnan(value) else "an infinite number"
+    if isinstance(value, int) and value.bit_length() > 1024:
+        return "a number too large for any date"  # past a float's range
     if isinstance(value, (int, float)):
         return "a number"
     if isinstance(value, str):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -12,6 +13,9 @@ __all__ = ["TimeInfo", "as_numeric_date", "describe_time", "duration", "iso"]
 # datetime's own range, so ISO text can always be produced
 _MIN_TS = -62135596800
 _MAX_TS = 253402300799
+_MAX_FLOAT_INT = int(sys.float_info.max)
+#: beyond this a duration reads "over 10,000 years" instead of a number with hundreds of digits
+_MAX_DURATION = 10_000 * 365 * 86400
 
 
 @dataclass(frozen=True)
@@ -22,12 +26,13 @@ class TimeInfo:
 
 
 def as_numeric_date(value: object) -> float | None:
-    """The value as seconds since 1970, or None when it is not a finite JSON number."""
+    """The value as seconds since 1970, or None when it is not a finite JSON number (or too big for a float)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return float(value)
+    if isinstance(value, int) and abs(value) > _MAX_FLOAT_INT:
+        return None  # float() would raise OverflowError
+    number = float(value)
+    return number if math.isfinite(number) else None
 
 
 @lru_cache(maxsize=1024)
@@ -43,6 +48,8 @@ def iso(ts: float) -> str:
 
 def duration(seconds: float) -> str:
     """'3 min 12 s', '2 h', '4 days 1 h': the two largest units, rounded to the second."""
+    if not abs(seconds) <= _MAX_DURATION:  # NaN too
+        return "over 10,000 years"
     total = round(abs(seconds))
     if total < 60:
         return f"{total} s"

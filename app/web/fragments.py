@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from app.core import ALGORITHMS, SUPPORTED, InputError
 from app.core.compare import compare_tokens
 from app.core.extract import extract_token
+from app.core.jsonparse import parse_json
 from app.core.jwe import encrypt_jwe
 from app.core.keytools import convert_key, generate_key
 
@@ -20,6 +21,7 @@ from . import profiles
 from .deps import IssuerCacheDep, SettingsDep, StoreDep
 from .forms import Form, read_form
 from .keysource import fetch_keys
+from .limits import off_loop
 from .policyform import fields_from_policy, policy_from_form
 from .render import templates
 from .view import (
@@ -64,19 +66,19 @@ def _edited(request: Request, view: DebuggerView, token_changed: bool) -> HTMLRe
 @router.post("/token", response_class=HTMLResponse)
 async def token_changed(request: Request, settings: SettingsDep, store: StoreDep) -> HTMLResponse:
     form = await read_form(request)
-    return _panes(request, view_for_token(form, Env(settings, store)), skip=("token",))
+    return _panes(request, await off_loop(request, view_for_token, form, Env(settings, store)), skip=("token",))
 
 
 @router.post("/edit", response_class=HTMLResponse)
 async def editors_changed(request: Request, settings: SettingsDep, store: StoreDep) -> HTMLResponse:
     form = await read_form(request)
-    return _edited(request, view_for_edit(form, Env(settings, store)), token_changed=True)
+    return _edited(request, await off_loop(request, view_for_edit, form, Env(settings, store)), token_changed=True)
 
 
 @router.post("/settings", response_class=HTMLResponse)
 async def settings_changed(request: Request, settings: SettingsDep, store: StoreDep) -> HTMLResponse:
     form = await read_form(request)
-    view = view_for_settings(form, Env(settings, store))
+    view = await off_loop(request, view_for_settings, form, Env(settings, store))
     return _edited(request, view, token_changed=view.sign_note is not None)
 
 
@@ -84,7 +86,7 @@ async def settings_changed(request: Request, settings: SettingsDep, store: Store
 async def verify_and_record(request: Request, settings: SettingsDep, store: StoreDep) -> HTMLResponse:
     """The explicit 'verify and record jti' button: the one place the page writes the replay log."""
     form = await read_form(request)
-    view = view_for_settings(form, Env(settings, store), record_jti=True)
+    view = await off_loop(request, view_for_settings, form, Env(settings, store), record_jti=True)
     return _edited(request, view, token_changed=view.sign_note is not None)
 
 
@@ -92,7 +94,7 @@ async def verify_and_record(request: Request, settings: SettingsDep, store: Stor
 async def clear_replay(request: Request, settings: SettingsDep, store: StoreDep) -> HTMLResponse:
     form = await read_form(request)
     store.clear_replay()
-    view = view_for_settings(form, Env(settings, store))
+    view = await off_loop(request, view_for_settings, form, Env(settings, store))
     return _edited(request, view, token_changed=view.sign_note is not None)
 
 
@@ -100,7 +102,7 @@ async def clear_replay(request: Request, settings: SettingsDep, store: StoreDep)
 async def load_example(request: Request, settings: SettingsDep, store: StoreDep) -> HTMLResponse:
     form = await read_form(request)
     env = Env(settings, store)
-    return debugger(request, view_for_example(form.get("example_alg", "HS256"), env), env)
+    return debugger(request, await off_loop(request, view_for_example, form.get("example_alg", "HS256"), env), env)
 
 
 def _profile_options(data: dict[str, Any], current: Options) -> Options:
@@ -122,9 +124,9 @@ async def load_profile(request: Request, settings: SettingsDep, store: StoreDep)
     current = Options.from_form(form)
     saved = store.profile(form.get("profile_name"))
     if saved is None:
-        view = view_with_options(form.get("token"), current, env)
+        view = await off_loop(request, view_with_options, form.get("token"), current, env)
         return debugger(request, view, env, "Choose a saved profile to load")
-    view = view_with_options(form.get("token"), _profile_options(saved.data, current), env)
+    view = await off_loop(request, view_with_options, form.get("token"), _profile_options(saved.data, current), env)
     note = f"Loaded profile '{saved.name}'" + ("" if saved.data.get("key") else " (it has no stored key)")
     return debugger(request, view, env, note)
 
@@ -147,9 +149,12 @@ def _profile_body(form: Form) -> profiles.ProfileBody:
 async def save_profile(request: Request, settings: SettingsDep, store: StoreDep) -> HTMLResponse:
     form = await read_form(request)
     env = Env(settings, store)
-    view = view_for_settings(form, env)
+    view = await off_loop(request, view_for_settings, form, env)
     try:
-        saved = profiles.save(store, form.get("profile_save_name"), _profile_body(form), settings.max_key_bytes)
+        body = _profile_body(form)
+        saved = await off_loop(
+            request, profiles.save, store, form.get("profile_save_name"), body, settings.max_key_bytes
+        )
     except InputError as exc:
         return debugger(request, view, env, f"Not saved: {exc.problem.message}")
     note = f"Saved profile '{saved['name']}'" + (f". {saved['note']}" if saved["note"] else "")
@@ -162,20 +167,21 @@ async def delete_profile(request: Request, settings: SettingsDep, store: StoreDe
     env = Env(settings, store)
     name = form.get("profile_name")
     note = f"Deleted profile '{name}'" if store.delete_profile(name) else "Choose a saved profile to delete"
-    return debugger(request, view_for_settings(form, env), env, note)
+    return debugger(request, await off_loop(request, view_for_settings, form, env), env, note)
 
 
 @router.post("/profile/import", response_class=HTMLResponse)
 async def import_profiles(request: Request, settings: SettingsDep, store: StoreDep) -> HTMLResponse:
     form = await read_form(request)
     env = Env(settings, store)
-    view = view_for_settings(form, env)
+    view = await off_loop(request, view_for_settings, form, env)
     try:
-        document = json.loads(form.get("profile_import") or "null")
+        # parse_json: a deep or huge-integer paste is a message, not a RecursionError.
+        document = parse_json(form.get("profile_import") or "null", "import").value
         if not isinstance(document, dict):
             raise InputError("import_format", "Paste the JSON of a jwtlens profile export", "body")
         body = profiles.ImportBody.model_validate(document)
-        done = profiles.import_profiles(body, store, settings)
+        done = await off_loop(request, profiles.import_profiles, body, store, settings)
     except ValueError:
         return debugger(request, view, env, "Not imported: the text is not a jwtlens profile export (JSON)")
     except InputError as exc:
@@ -189,8 +195,12 @@ async def compare(request: Request, settings: SettingsDep) -> HTMLResponse:
     comparison, problem = None, None
     if form.get("compare_token").strip():
         try:
-            comparison = compare_tokens(
-                form.get("token"), form.get("compare_token"), max_token=settings.max_token_bytes
+            comparison = await off_loop(
+                request,
+                compare_tokens,
+                form.get("token"),
+                form.get("compare_token"),
+                max_token=settings.max_token_bytes,
             )
         except InputError as exc:
             problem = exc.problem
@@ -210,11 +220,10 @@ async def fetch_issuer_keys(
         # Blocking I/O, bounded by the fetch timeout: run it off the event loop.
         source = await run_in_threadpool(fetch_keys, settings, cache, refresh=form.get("refresh") == "1", **{kind: url})
     except InputError as exc:
-        view = view_for_settings(form, env)
+        view = await off_loop(request, view_for_settings, form, env)
         return debugger(request, view, env, issuer_error=exc.problem, issuer_url=url, issuer_kind=kind)
-    view = view_with_options(
-        form.get("token"), replace(Options.from_form(form), mode="verify", key=source.jwks_text), env
-    )
+    options = replace(Options.from_form(form), mode="verify", key=source.jwks_text)
+    view = await off_loop(request, view_with_options, form.get("token"), options, env)
     return debugger(request, view, env, fetched=source, issuer_url=url, issuer_kind=kind)
 
 
@@ -240,7 +249,8 @@ async def keygen(request: Request) -> HTMLResponse:
     context: dict[str, Any] = {}
     try:
         size = int(param) if param.isdigit() else None
-        key = generate_key(kty, size=size, crv=None if size else param or None, kid=form.get("kid").strip() or None)
+        crv, kid = None if size else param or None, form.get("kid").strip() or None
+        key = await off_loop(request, generate_key, kty, size=size, crv=crv, kid=kid)
     except InputError as exc:
         return templates.TemplateResponse(request, "_keys_result.html", {"keys_problem": exc.problem})
     outputs = [
@@ -261,7 +271,9 @@ async def convert(request: Request, settings: SettingsDep) -> HTMLResponse:
     form = await read_form(request)
     to: Literal["jwk", "pem"] = "pem" if form.get("to") == "pem" else "jwk"
     try:
-        result = convert_key(
+        result = await off_loop(
+            request,
+            convert_key,
             form.get("key"),
             to=to,
             private=False if form.get("public_only") == "on" else None,
@@ -283,10 +295,11 @@ async def encrypt(request: Request, settings: SettingsDep) -> HTMLResponse:
     header = {"alg": form.get("encrypt_alg"), "enc": form.get("encrypt_enc"), "cty": "JWT"}
     context: dict[str, Any] = {}
     try:
-        token = extract_token(form.get("token")).token
+        token = (await off_loop(request, extract_token, form.get("token"))).token
         if not token:
             raise InputError("token_empty", "There is no token in the Encoded pane to encrypt", "token")
-        context["jwe"] = encrypt_jwe(header, token, form.get("encrypt_key"), max_key=settings.max_key_bytes)
+        key_text = form.get("encrypt_key")
+        context["jwe"] = await off_loop(request, encrypt_jwe, header, token, key_text, max_key=settings.max_key_bytes)
     except InputError as exc:
         context["problem"] = exc.problem
     return templates.TemplateResponse(request, "_encrypt_result.html", context)

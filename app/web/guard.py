@@ -10,19 +10,72 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
+from collections import OrderedDict
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["COOKIE_NAME", "AccessGuard", "host_allowed"]
+from .errors import printable_path
+
+__all__ = ["COOKIE_NAME", "AccessGuard", "FailureThrottle", "host_allowed", "safe_redirect_path"]
 
 COOKIE_NAME = "jwtlens_access"
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _OPEN_PATHS = ("/healthz", "/static/")
 access_log = logging.getLogger("jwtlens.access")
+# RFC 3986 path characters, without '%' (no encoded '/', '\\' or '.') and without '\\', controls or spaces.
+_CLEAN_PATH = re.compile(r"/[A-Za-z0-9._~!$&'()*+,;=:@/-]*")
+_MAX_REDIRECT_PATH = 2048
+
+
+def safe_redirect_path(path: str) -> str:
+    """``path`` if it is a plain path on this server, else ``/``: the login redirect can never leave it."""
+    if len(path) > _MAX_REDIRECT_PATH or not _CLEAN_PATH.fullmatch(path) or "//" in path:
+        return "/"
+    if any(part in (".", "..") for part in path.split("/")):
+        return "/"
+    return path
+
+
+class FailureThrottle:
+    """Wrong access tokens per client: ``limit`` in ``window`` seconds, then 429 until the window passes.
+
+    Bounded memory: at most ``max_clients`` addresses are tracked, the least recently failing dropped first.
+    """
+
+    def __init__(self, limit: int = 10, window: float = 60.0, max_clients: int = 4096) -> None:
+        self.limit = limit
+        self.window = window
+        self.max_clients = max_clients
+        self._failures: OrderedDict[str, list[float]] = OrderedDict()
+
+    def _recent(self, client: str, now: float) -> list[float]:
+        times = [t for t in self._failures.get(client, ()) if now - t < self.window]
+        if times:
+            self._failures[client] = times
+        else:
+            self._failures.pop(client, None)
+        return times
+
+    def retry_after(self, client: str, now: float | None = None) -> int:
+        """Seconds until ``client`` may try again; 0 when it may now."""
+        moment = time.monotonic() if now is None else now
+        times = self._recent(client, moment)
+        if len(times) < self.limit:
+            return 0
+        return max(1, int(times[-self.limit] + self.window - moment + 0.999))
+
+    def failed(self, client: str, now: float | None = None) -> None:
+        moment = time.monotonic() if now is None else now
+        times = self._recent(client, moment)
+        self._failures[client] = [*times[-(self.limit - 1) :], moment] if self.limit > 1 else [moment]
+        self._failures.move_to_end(client)
+        while len(self._failures) > self.max_clients:
+            self._failures.popitem(last=False)
 
 
 def _host_name(value: str) -> str:
@@ -44,11 +97,19 @@ def _cookie_value(token: str) -> str:
 
 
 class AccessGuard:
-    def __init__(self, app: ASGIApp, *, allowed_hosts: frozenset[str], access_token: str | None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        allowed_hosts: frozenset[str],
+        access_token: str | None,
+        throttle: FailureThrottle | None = None,
+    ) -> None:
         self.app = app
         self.allowed_hosts = allowed_hosts
         self.access_token = access_token
         self.cookie = _cookie_value(access_token) if access_token else None
+        self.throttle = throttle or FailureThrottle()
 
     async def _answer(
         self, send: Send, status: int, code: str, message: str, headers: tuple[tuple[bytes, bytes], ...] = ()
@@ -80,13 +141,20 @@ class AccessGuard:
         host = headers.get(b"host", b"").decode("latin-1").lower()
         return parts.netloc.lower() != host
 
-    def _authenticated(self, headers: dict[bytes, bytes]) -> bool:
-        assert self.access_token is not None and self.cookie is not None
+    def _offered(self, scope: Scope, headers: dict[bytes, bytes]) -> tuple[str, str] | None:
+        """The token this request offers and how: ('query', t) on a GET login link, ('bearer', t), or None."""
+        if scope["method"] == "GET":
+            pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+            offered = [value for name, value in pairs if name == "access_token"]
+            if offered:
+                return "query", offered[0]
         authorization = headers.get(b"authorization", b"").decode("latin-1")
-        if authorization.lower().startswith("bearer ") and hmac.compare_digest(
-            authorization[7:].strip().encode(), self.access_token.encode()
-        ):
-            return True
+        if authorization.lower().startswith("bearer "):
+            return "bearer", authorization[7:].strip()
+        return None
+
+    def _has_session(self, headers: dict[bytes, bytes]) -> bool:
+        assert self.cookie is not None
         cookie = SimpleCookie()
         try:
             cookie.load(headers.get(b"cookie", b"").decode("latin-1"))
@@ -95,18 +163,12 @@ class AccessGuard:
         morsel = cookie.get(COOKIE_NAME)
         return morsel is not None and hmac.compare_digest(morsel.value.encode(), self.cookie.encode())
 
-    async def _login(self, scope: Scope, send: Send) -> bool:
-        """``GET /?access_token=...``: set the session cookie and redirect to the same URL without it."""
-        assert self.access_token is not None and self.cookie is not None
+    async def _login(self, scope: Scope, send: Send) -> None:
+        """``GET /path?access_token=...``: set the session cookie, redirect to the same clean path without it."""
+        assert self.cookie is not None
         pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-        offered = [value for name, value in pairs if name == "access_token"]
-        if scope["method"] != "GET" or not offered:
-            return False
-        if not hmac.compare_digest(offered[0].encode(), self.access_token.encode()):
-            return False
         rest = urlencode([(n, v) for n, v in pairs if n != "access_token"])
-        # One leading slash: "//host" would make the redirect leave this server.
-        location = "/" + scope.get("path", "/").lstrip("/") + (f"?{rest}" if rest else "")
+        location = safe_redirect_path(scope.get("path", "/")) + (f"?{rest}" if rest else "")
         secure = "; Secure" if scope.get("scheme") == "https" else ""
         cookie = f"{COOKIE_NAME}={self.cookie}; Path=/; HttpOnly; SameSite=Strict{secure}"
         await send(
@@ -121,7 +183,6 @@ class AccessGuard:
             }
         )
         await send({"type": "http.response.body", "body": b""})
-        return True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -141,7 +202,18 @@ class AccessGuard:
         finally:
             # Method, path and status only: query strings and bodies can hold tokens and keys.
             elapsed = (time.perf_counter() - started) * 1000
-            access_log.info('"%s %s" %s %.1fms', scope["method"], scope.get("path", ""), status_seen, elapsed)
+            path = printable_path(scope.get("path", ""))
+            access_log.info('"%s %s" %s %.1fms', scope["method"], path, status_seen or 500, elapsed)
+
+    async def _refuse_stranger(self, send: Send) -> None:
+        await self._answer(
+            send,
+            401,
+            "access_token_required",
+            "This jwtlens instance needs its access token: open the link printed when it started, "
+            "or send 'Authorization: Bearer <token>'",
+            ((b"www-authenticate", b'Bearer realm="jwtlens"'),),
+        )
 
     async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope["headers"])
@@ -158,16 +230,29 @@ class AccessGuard:
             return
         path = scope.get("path", "")
         if self.access_token is not None and not path.startswith(_OPEN_PATHS):
-            if await self._login(scope, send):
-                return
-            if not self._authenticated(headers):
-                await self._answer(
-                    send,
-                    401,
-                    "access_token_required",
-                    "This jwtlens instance needs its access token: open the link printed when it started, "
-                    "or send 'Authorization: Bearer <token>'",
-                    ((b"www-authenticate", b'Bearer realm="jwtlens"'),),
-                )
-                return
+            offered = self._offered(scope, headers)
+            if offered is None:
+                if not self._has_session(headers):
+                    await self._refuse_stranger(send)
+                    return
+            else:
+                client = (scope.get("client") or ("unknown", 0))[0]
+                wait = self.throttle.retry_after(client)
+                if wait:
+                    await self._answer(
+                        send,
+                        429,
+                        "too_many_attempts",
+                        f"Too many wrong access tokens from this address; try again in {wait} s",
+                        ((b"retry-after", str(wait).encode()),),
+                    )
+                    return
+                how, token = offered
+                if not hmac.compare_digest(token.encode(), self.access_token.encode()):
+                    self.throttle.failed(client)
+                    await self._refuse_stranger(send)
+                    return
+                if how == "query":
+                    await self._login(scope, send)
+                    return
         await self.app(scope, receive, send)

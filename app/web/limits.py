@@ -1,51 +1,55 @@
-"""Refuse request bodies over the configured size before any handler reads them."""
+"""Bounds on one request: its body size, and the worker threads its CPU work may use."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import ParamSpec, TypeVar
 
+import anyio.to_thread
+from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BodySizeLimit"]
+from .errors import error_response
+
+__all__ = ["BodySizeLimit", "off_loop"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+async def off_loop(request: Request, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run ``func`` in the app's bounded worker pool, so /healthz and other requests keep being answered."""
+    limiter = request.app.state.cpu_limiter
+    return await anyio.to_thread.run_sync(partial(func, *args, **kwargs), limiter=limiter)
 
 
 class BodySizeLimit:
-    """Pure ASGI middleware: reads at most ``max_bytes`` of a body, answers 413 beyond that."""
+    """Pure ASGI middleware: reads at most ``max_bytes`` of a body (``larger[path]`` for a few), 413 beyond."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: Mapping[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = dict(larger or {})
 
-    async def _reject(self, scope: Scope, send: Send) -> None:
-        message = f"The request body is larger than {self.max_bytes:,} bytes"
-        if scope.get("path", "").startswith("/fragments/"):
-            body = f'<p id="token-error" class="error" hx-swap-oob="true" role="alert">{message}</p>'.encode()
-            content_type = b"text/html; charset=utf-8"
-        else:
-            payload = {"error": {"code": "body_too_large", "message": message, "segment": None}}
-            body = json.dumps(payload).encode()
-            content_type = b"application/json"
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+    async def _reject(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        message = f"The request body is larger than {limit:,} bytes; jwtlens refused it"
+        response = error_response(scope.get("path", ""), 413, "body_too_large", message)
+        await response(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
+        limit = self.larger.get(scope.get("path", ""), self.max_bytes)
         for name, value in scope["headers"]:
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
                     declared = 0
-                if declared > self.max_bytes:
-                    await self._reject(scope, send)
+                if declared > limit:
+                    await self._reject(scope, receive, send, limit)
                     return
         chunks: list[bytes] = []
         size = 0
@@ -55,8 +59,8 @@ class BodySizeLimit:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                await self._reject(scope, send)
+            if size > limit:
+                await self._reject(scope, receive, send, limit)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):

@@ -35,5 +35,6 @@ def index(request: Request, settings: SettingsDep, store: StoreDep) -> HTMLRespo
 
 
 @router.get("/healthz", include_in_schema=False)
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
+    # On the event loop itself: it answers even when every worker thread is busy.
     return {"status": "ok"}

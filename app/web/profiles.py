@@ -111,25 +111,38 @@ def export_profiles(store: StoreDep, settings: SettingsDep) -> JSONResponse:
     return JSONResponse(document, headers={"Content-Disposition": 'attachment; filename="jwtlens-profiles.json"'})
 
 
-@router.post("/import", responses=_ERRORS, summary="Import exported profiles (same names are replaced)")
+@router.post("/import", responses=_ERRORS, summary="Import exported profiles (same names are replaced; all or none)")
 def import_profiles(body: ImportBody, store: StoreDep, settings: SettingsDep) -> dict[str, Any]:
     if body.format != EXPORT_FORMAT:
         raise InputError("import_format", f"Not a jwtlens profile export (expected format {EXPORT_FORMAT})", "body")
-    if len(body.profiles) > 500:
-        raise InputError("import_size", "An import holds at most 500 profiles", "body")
+    if len(body.profiles) > settings.max_profiles:
+        raise InputError("import_size", f"An import holds at most {settings.max_profiles:,} profiles", "body")
     names = []
-    for index, item in enumerate(body.profiles):
-        name = item.get("name")
-        if not isinstance(name, str):
-            raise InputError("profile_name", f"Profile {index + 1} has no name", "body")
-        fields = {k: v for k, v in item.items() if k in ProfileBody.model_fields}
-        try:
-            profile = ProfileBody.model_validate({**fields, "store_secret": bool(item.get("secret_stored"))})
-        except ValidationError as exc:
-            where = ".".join(str(p) for p in exc.errors()[0]["loc"]) if exc.errors() else "body"
-            raise InputError("import_invalid", f"Profile {index + 1}: {where} is not valid", "body") from None
-        names.append(save(store, name, profile, settings.max_key_bytes)["name"])
+    # One transaction: a bad entry anywhere leaves the stored profiles exactly as they were.
+    with store.batch():
+        for index, item in enumerate(body.profiles):
+            names.append(_import_one(store, index, item, settings.max_key_bytes))
     return {"imported": len(names), "names": names}
+
+
+def _import_one(store: Store, index: int, item: dict[str, Any], max_key: int) -> str:
+    name = item.get("name")
+    if not isinstance(name, str):
+        raise InputError("profile_name", f"Profile {index + 1} has no name", "body")
+    # Named by position and name, never by its key: the message may be shown to whoever imports.
+    where = f"Profile {index + 1} ('{name.strip()[:80]}')"
+    fields = {k: v for k, v in item.items() if k in ProfileBody.model_fields}
+    try:
+        profile = ProfileBody.model_validate({**fields, "store_secret": bool(item.get("secret_stored"))})
+        saved: str = save(store, name, profile, max_key)["name"]
+    except ValidationError as exc:
+        bad = ", ".join(sorted({".".join(str(p) for p in err["loc"]) for err in exc.errors()[:5]}))
+        raise InputError("profile_invalid", f"{where}: not valid ({bad}); nothing was imported", "body") from None
+    except InputError as exc:
+        problem = exc.problem
+        message = f"{where}: {problem.message}; nothing was imported"
+        raise InputError(problem.code, message, "body", too_large=problem.too_large) from None
+    return saved
 
 
 @router.get("/{name}", responses=_ERRORS, summary="One saved profile")
