@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-__all__ = ["KeyAttempt", "KeyUsed", "Outcome"]
+if TYPE_CHECKING:
+    from .keys import KeyInput, ParsedKey
+
+__all__ = ["KeyAttempt", "KeyUsed", "Outcome", "candidates"]
 
 #: verified / bad_signature for a signature, decrypted / failed for a JWE, skipped for either;
 #: weak_key: it matched, but the RFCs forbid the key
@@ -33,3 +36,16 @@ class KeyAttempt:
     description: str
     outcome: Outcome
     reason: str
+
+
+def candidates(key_input: KeyInput, kid: str | None) -> tuple[list[ParsedKey], list[KeyAttempt]]:
+    """The keys to try: in a JWKS, those whose kid is the token's (a kid only ever selects, by exact match)."""
+    if key_input.is_set and kid is not None:
+        chosen = [k for k in key_input.keys if k.kid == kid]
+        skipped = [
+            KeyAttempt(k.index, k.kid, k.description, "skipped", f"kid '{k.kid}' is not the token's '{kid}'")
+            for k in key_input.keys
+            if k.kid != kid
+        ]
+        return chosen, skipped
+    return list(key_input.keys), []

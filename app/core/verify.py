@@ -13,11 +13,11 @@ from joserfc.errors import (
 )
 
 from .algorithms import SUPPORTED, AlgSpec, implementation, spec_for, suggest
-from .attempts import KeyAttempt, KeyUsed
+from .attempts import KeyAttempt, KeyUsed, candidates
 from .claims import ClaimCheck, ClaimInfo, describe_claims
 from .findings import DEFAULT_LONG_LIFETIME, Finding, key_findings, sort_findings, token_findings
 from .keyrules import forbidden_use, key_mismatch
-from .keys import DEFAULT_MAX_KEY, KeyInput, ParsedKey, parse_key
+from .keys import DEFAULT_MAX_KEY, KeyInput, parse_key
 from .policy import InvalidPolicy, Policy, ReplayGuard, check_claims
 from .timefmt import as_numeric_date, iso
 from .tokens import DEFAULT_MAX_TOKEN, DecodedToken, decode_token
@@ -180,19 +180,6 @@ def _structure_problem(token: DecodedToken, allowed: Collection[str]) -> Signatu
     return None
 
 
-def _candidates(token: DecodedToken, key_input: KeyInput) -> tuple[list[ParsedKey], list[KeyAttempt]]:
-    kid = _kid(token)
-    if key_input.is_set and kid is not None:
-        chosen = [k for k in key_input.keys if k.kid == kid]
-        skipped = [
-            KeyAttempt(k.index, k.kid, k.description, "skipped", f"kid '{k.kid}' is not the token's '{kid}'")
-            for k in key_input.keys
-            if k.kid != kid
-        ]
-        return chosen, skipped
-    return list(key_input.keys), []
-
-
 def _key_confusion(spec: AlgSpec, key_input: KeyInput) -> bool:
     """An HMAC alg met key material that is no secret (PEM, certificate, SSH key, non-oct JWK, bare DER...)."""
     return spec.kty == "oct" and not key_input.has_secret_key
@@ -218,7 +205,7 @@ def check_signature(
             + ". Using public key material as an HMAC secret is the RS→HS key-confusion attack; "
             "a safe verifier never does it",
         )
-    chosen, attempts = _candidates(token, key_input)
+    chosen, attempts = candidates(key_input, _kid(token))
     if not chosen:
         kids = ", ".join(repr(k.kid) for k in key_input.keys if k.kid) or "none"
         return _fail(

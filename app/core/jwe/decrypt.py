@@ -19,10 +19,10 @@ from joserfc.jwa import (
 from joserfc.jwe import CompactEncryption, Recipient
 from joserfc.jwk import Key
 
-from ..attempts import KeyAttempt, KeyUsed
+from ..attempts import KeyAttempt, KeyUsed, candidates
 from ..findings import Finding, key_findings, sort_findings
 from ..keyrules import forbidden_use
-from ..keys import DEFAULT_MAX_KEY, KeyInput, ParsedKey, parse_key
+from ..keys import DEFAULT_MAX_KEY, KeyInput, parse_key
 from ..tokens import DEFAULT_MAX_TOKEN
 from .algorithms import DEFAULT_MAX_P2C, JWE_ALGORITHMS, JWE_ENCRYPTIONS, Registry, alg_family
 from .checks import Failure, FailureCode, mismatch, prepare
@@ -66,19 +66,6 @@ class DecryptResult:
     @property
     def header(self) -> dict[str, Any]:
         return self.token.header
-
-
-def _candidates(token: DecodedJWE, key_input: KeyInput) -> tuple[list[ParsedKey], list[DecryptAttempt]]:
-    kid = token.kid
-    if key_input.is_set and kid is not None:
-        chosen = [k for k in key_input.keys if k.kid == kid]
-        skipped = [
-            DecryptAttempt(k.index, k.kid, k.description, "skipped", f"kid '{k.kid}' is not the token's '{kid}'")
-            for k in key_input.keys
-            if k.kid != kid
-        ]
-        return chosen, skipped
-    return list(key_input.keys), []
 
 
 def _key_stage_message(alg: str, detail: str = "") -> str:
@@ -220,7 +207,7 @@ def decrypt_jwe(
     # "sign": the key is used with its private half, so "private key pasted to verify" does not apply
     findings += key_findings(key_input, None, "sign")
     alg, enc = token.header["alg"], token.header["enc"]
-    chosen, attempts = _candidates(token, key_input)
+    chosen, attempts = candidates(key_input, token.kid)
     if not chosen:
         kids = ", ".join(repr(k.kid) for k in key_input.keys if k.kid) or "none"
         return _result(
