@@ -297,3 +297,17 @@ def test_the_page_import_reports_the_first_bad_entry_and_a_deep_paste(db):
         deep = client.post("/fragments/profile/import", data={"profile_import": "[" * 100_000})
         assert deep.status_code == 200 and "Not imported" in deep.text and "deeper than 64" in deep.text
         assert client.get("/api/profiles").json()["profiles"] == []
+
+
+def test_policy_secrets_are_stored_only_when_asked_and_never_exported(db):
+    policy = {"iss": "https://idp", "oidc": True, "nonce": "n-0S6_WzA2Mj", "access_token": "at-CANARY-1", "code": "c-2"}
+    with app_client(db) as client:
+        dropped = client.put("/api/profiles/oidc", json={"policy": policy}).json()
+        assert dropped["profile"]["policy"] == {"iss": ["https://idp"], "oidc": True}
+        kept = client.put("/api/profiles/oidc-kept", json={"policy": policy, "store_secret": True}).json()
+        assert kept["profile"]["policy"]["access_token"] == "at-CANARY-1"
+        export = client.get("/api/profiles/export").text
+    assert "at-CANARY-1" not in export and "n-0S6_WzA2Mj" not in export and "c-2" not in export
+    exported = {p["name"]: p for p in json.loads(export)["profiles"]}
+    assert "secret members" in exported["oidc-kept"]["note"]
+    assert "CANARY" not in db.read_bytes().decode("latin-1").replace("at-CANARY-1", "", 1)  # only the kept one

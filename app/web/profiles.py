@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
-from app.core import InputError, InvalidPolicy, parse_key, parse_policy
+from app.core import POLICY_FIELDS, InputError, InvalidPolicy, parse_key, parse_policy
 from app.store import Profile, Store
 
 from .api import _ERRORS, PolicyJSON, SecretEncoding
@@ -56,19 +56,28 @@ def _stored_key(store: Store, body: ProfileBody, max_key: int) -> _Stored:
 
 
 def _exported(profile: Profile, max_key: int) -> dict[str, Any]:
-    """The profile as it may leave this machine: never with a secret key (its public part, if any, stays)."""
+    """The profile as it may leave this machine: never with a secret key (its public part, if any, stays),
+    never with the policy's secret members (an OIDC nonce, access token or code)."""
     data = {"name": profile.name, **profile.data}
+    notes = []
+    policy = data.get("policy")
+    if isinstance(policy, dict):
+        kept = {k: v for k, v in policy.items() if not (k in POLICY_FIELDS and POLICY_FIELDS[k].secret)}
+        if kept != policy:
+            data["policy"] = kept
+            notes.append("the policy's secret members (nonce, access token, code) were left out")
     key = data.get("key")
-    if not isinstance(key, str) or not key:
-        return data
-    try:
-        key_input = parse_key(key, str(data.get("secret_encoding") or "utf8"), max_size=max_key)
-        secret, public = key_input.is_secret or bool(data.get("secret_stored")), key_input.public_text()
-    except InputError:
-        secret, public = True, None  # unreadable now: it could be anything, so it stays here
-    if secret:
-        data.update(key=public, secret_encoding="utf8", secret_stored=False)
-        data["note"] = "The secret key was left out of this export" + ("; its public key is included" if public else "")
+    if isinstance(key, str) and key:
+        try:
+            key_input = parse_key(key, str(data.get("secret_encoding") or "utf8"), max_size=max_key)
+            secret, public = key_input.is_secret or bool(data.get("secret_stored")), key_input.public_text()
+        except InputError:
+            secret, public = True, None  # unreadable now: it could be anything, so it stays here
+        if secret:
+            data.update(key=public, secret_encoding="utf8", secret_stored=False)
+            notes.append("the secret key was left out" + ("; its public key is included" if public else ""))
+    if notes:
+        data["note"] = "In this export " + " and ".join(notes)
     return data
 
 
