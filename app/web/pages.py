@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from app.core import ALGORITHMS
 
+from .answers import Health
 from .deps import SettingsDep, StoreDep
 from .render import templates
 from .view import Env, view_for_example
@@ -35,5 +36,5 @@ def index(request: Request, settings: SettingsDep, store: StoreDep) -> HTMLRespo
 
 
 @router.get("/healthz", include_in_schema=False)
-def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+def healthz() -> Health:
+    return Health(status="ok")

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from app.core import InputError, InvalidPolicy, parse_key, parse_policy
 from app.store import Profile, Store
 
+from . import answers
 from .api import _ERRORS, PolicyJSON, SecretEncoding
 from .deps import SettingsDep, StoreDep
 
@@ -74,18 +75,25 @@ def save(store: Store, name: str, body: ProfileBody, max_key: int) -> dict[str, 
     return {"name": saved.name, "profile": saved.data, "updated": saved.updated, "note": note}
 
 
-@router.get("", summary="List saved profiles")
+@router.get("", response_model=answers.ProfileListAnswer, summary="List saved profiles")
 def list_profiles(store: StoreDep) -> dict[str, Any]:
     return {"profiles": [{"name": p.name, "profile": p.data, "updated": p.updated} for p in store.profiles()]}
 
 
-@router.get("/export", summary="All profiles as one JSON document, to share with a team")
+@router.get(
+    "/export", response_model=answers.ProfileExport, summary="All profiles as one JSON document, to share with a team"
+)
 def export_profiles(store: StoreDep) -> JSONResponse:
     document = {"format": EXPORT_FORMAT, "profiles": [{"name": p.name, **p.data} for p in store.profiles()]}
     return JSONResponse(document, headers={"Content-Disposition": 'attachment; filename="jwtlens-profiles.json"'})
 
 
-@router.post("/import", responses=_ERRORS, summary="Import exported profiles (same names are replaced)")
+@router.post(
+    "/import",
+    response_model=answers.ImportAnswer,
+    responses=_ERRORS,
+    summary="Import exported profiles (same names are replaced)",
+)
 def import_profiles(body: ImportBody, store: StoreDep, settings: SettingsDep) -> dict[str, Any]:
     if body.format != EXPORT_FORMAT:
         raise InputError("import_format", f"Not a jwtlens profile export (expected format {EXPORT_FORMAT})", "body")
@@ -102,7 +110,7 @@ def import_profiles(body: ImportBody, store: StoreDep, settings: SettingsDep) ->
     return {"imported": len(names), "names": names}
 
 
-@router.get("/{name}", responses=_ERRORS, summary="One saved profile")
+@router.get("/{name}", response_model=answers.ProfileAnswer, responses=_ERRORS, summary="One saved profile")
 def get_profile(name: str, store: StoreDep) -> dict[str, Any]:
     profile = store.profile(name)
     if profile is None:
@@ -110,12 +118,17 @@ def get_profile(name: str, store: StoreDep) -> dict[str, Any]:
     return {"name": profile.name, "profile": profile.data, "updated": profile.updated}
 
 
-@router.put("/{name}", responses=_ERRORS, summary="Save a profile (replaces one with the same name)")
+@router.put(
+    "/{name}",
+    response_model=answers.SavedProfileAnswer,
+    responses=_ERRORS,
+    summary="Save a profile (replaces one with the same name)",
+)
 def put_profile(name: str, body: ProfileBody, store: StoreDep, settings: SettingsDep) -> dict[str, Any]:
     return save(store, name, body, settings.max_key_bytes)
 
 
-@router.delete("/{name}", responses=_ERRORS, summary="Delete a profile")
+@router.delete("/{name}", response_model=answers.DeletedAnswer, responses=_ERRORS, summary="Delete a profile")
 def delete_profile(name: str, store: StoreDep) -> dict[str, bool]:
     if not store.delete_profile(name):
         raise InputError("profile_unknown", "No saved profile has that name", "profile", missing=True)
