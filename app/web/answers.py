@@ -1,7 +1,7 @@
 """The JSON API's answers as pydantic models, so /openapi.json documents every 200 (shapes from app/present.py).
 
-A member that is only sometimes there is ``X | None = None``; routes declare ``response_model_exclude_unset``
-so an absent member stays absent instead of turning into null.
+A member that is only sometimes there is ``X | None = None``; the routes answering with one declare
+``response_model_exclude_unset``, so an absent member stays absent instead of turning into null.
 """
 
 from __future__ import annotations
