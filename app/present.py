@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from app.core import DecodeResult, InvalidPolicy, Policy, SignResult, Verdict, VerifyResult
 from app.core.claims import ClaimCheck, ClaimInfo
@@ -14,7 +14,16 @@ from app.core.jwe import DecodedJWE, DecryptResult
 from app.core.keytools import ConvertedKey, GeneratedKey
 from app.core.tokens import DecodedToken
 
-__all__ = ["decode_json", "sign_json", "verify_json"]
+__all__ = ["FetchedKeys", "decode_json", "inspection_json", "sign_json", "verify_json"]
+
+
+class FetchedKeys(Protocol):
+    """Keys fetched from an issuer or a JWKS URL: app.web.keysource.KeySource, which present cannot import."""
+
+    @property
+    def label(self) -> str: ...
+
+    def as_dict(self) -> dict[str, Any]: ...
 
 
 def _claim_info(info: ClaimInfo) -> dict[str, Any]:
@@ -49,10 +58,15 @@ def decode_json(result: DecodeResult) -> dict[str, Any]:
     }
 
 
-def inspection_json(result: Inspection) -> dict[str, Any]:
-    """The one answer for any token: a JWS's verify_json; for a JWE its header, decryption and nested token."""
+def inspection_json(result: Inspection, key_source: FetchedKeys | None = None) -> dict[str, Any]:
+    """The one answer for any token: a JWS's verify_json; for a JWE its header, decryption and nested token.
+
+    ``key_source``: the verify key was fetched, so the answer says from where (and the JWS's key names it).
+    """
+    origin = {} if key_source is None else {"key_source": key_source.as_dict()}
     if result.kind == "JWS" and result.signed is not None:
-        return {"type": "JWS", **verify_json(result.signed)}
+        label = None if key_source is None else key_source.label
+        return {"type": "JWS", **verify_json(result.signed, key_label=label), **origin}
     data: dict[str, Any] = {"type": "JWE"}
     if result.jwe is not None:
         data["jwe"] = jwe_header_json(result.jwe)
@@ -66,15 +80,18 @@ def inspection_json(result: Inspection) -> dict[str, Any]:
         verified=result.verified,
         verdict=_verdict_json(result.verdict, result.policy),
         findings=_findings(result.findings),
+        **origin,
     )
     return data
 
 
-def verify_json(result: VerifyResult) -> dict[str, Any]:
+def verify_json(result: VerifyResult, key_label: str | None = None) -> dict[str, Any]:
+    """``key_label`` names where the key came from when the core only saw its text (a fetched JWKS)."""
     sig = result.signature
     key = None
     if sig.key is not None:
-        key = {"kid": sig.key.kid, "thumbprint": sig.key.thumbprint, "source": sig.key.source}
+        source = sig.key.source if key_label is None else key_label
+        key = {"kid": sig.key.kid, "thumbprint": sig.key.thumbprint, "source": source}
     return {
         "verified": result.verified,
         "signature": {

@@ -15,6 +15,7 @@ from app.core.keys import KeyKind
 from app.present import compare_json, decode_json, inspection_json, jwe_header_json, sign_json
 from app.store import ReplayLog, Store
 
+from . import answers
 from .deps import IssuerCacheDep, SettingsDep, StoreDep
 from .keysource import fetch_keys
 
@@ -91,7 +92,13 @@ class SignRequest(BaseModel):
     allow_none: bool = Field(False, description="Allow alg 'none' (an unsigned token), on purpose only")
 
 
-@router.post("/decode", responses=_ERRORS, summary="Decode a token without a key")
+@router.post(
+    "/decode",
+    response_model=answers.DecodeAnswer,
+    response_model_exclude_unset=True,
+    responses=_ERRORS,
+    summary="Decode a token without a key",
+)
 def api_decode(body: DecodeRequest, settings: SettingsDep) -> dict[str, Any]:
     if token_kind(body.token, max_size=settings.max_token_bytes) == "JWE":
         # Only a JWE's protected header can be read without the key (POST /api/verify with the key for the rest).
@@ -100,7 +107,13 @@ def api_decode(body: DecodeRequest, settings: SettingsDep) -> dict[str, Any]:
     return {"type": "JWS", **decode_json(result)}
 
 
-@router.post("/verify", responses=_ERRORS, summary="Verify signature and claims; a failing token is still a 200")
+@router.post(
+    "/verify",
+    response_model=answers.InspectionAnswer,
+    response_model_exclude_unset=True,
+    responses=_ERRORS,
+    summary="Verify signature and claims; a failing token is still a 200",
+)
 def api_verify(body: VerifyRequest, settings: SettingsDep, store: StoreDep, cache: IssuerCacheDep) -> dict[str, Any]:
     key, encoding, algorithms, policy_data = body.key, body.secret_encoding, body.algorithms, body.policy
     source = None
@@ -132,21 +145,15 @@ def api_verify(body: VerifyRequest, settings: SettingsDep, store: StoreDep, cach
     )
     if result.key_problem is not None:
         raise InputError.of(result.key_problem)
-    data = inspection_json(result)
-    if source is not None:
-        data["key_source"] = source.as_dict()
-        signature = data.get("signature")
-        if signature is not None and signature["key"] is not None:
-            signature["key"]["source"] = source.label
-    return data
+    return inspection_json(result, key_source=source)
 
 
-@router.post("/replay/clear", summary="Forget every recorded jti")
+@router.post("/replay/clear", response_model=answers.ReplayClearedAnswer, summary="Forget every recorded jti")
 def api_replay_clear(store: StoreDep) -> dict[str, int]:
     return {"cleared": store.clear_replay()}
 
 
-@router.post("/sign", responses=_ERRORS, summary="Sign a header and payload")
+@router.post("/sign", response_model=answers.SignAnswer, responses=_ERRORS, summary="Sign a header and payload")
 def api_sign(body: SignRequest, settings: SettingsDep) -> dict[str, Any]:
     result = sign(
         body.header,
@@ -159,6 +166,11 @@ def api_sign(body: SignRequest, settings: SettingsDep) -> dict[str, Any]:
     return sign_json(result)
 
 
-@router.post("/compare", responses=_ERRORS, summary="Compare two tokens' headers, claims and lifetimes")
+@router.post(
+    "/compare",
+    response_model=answers.ComparisonAnswer,
+    responses=_ERRORS,
+    summary="Compare two tokens' headers, claims and lifetimes",
+)
 def api_compare(body: CompareRequest, settings: SettingsDep) -> dict[str, Any]:
     return compare_json(compare_tokens(body.first, body.second, max_token=settings.max_token_bytes))

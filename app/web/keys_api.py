@@ -13,6 +13,7 @@ from app.core.jwe import encrypt_jwe
 from app.core.keytools import convert_key, generate_key
 from app.present import converted_json, generated_json, inspection_json
 
+from . import answers
 from .api import _ERRORS, PolicyJSON, SecretEncoding
 from .deps import SettingsDep
 
@@ -52,7 +53,13 @@ class ConvertRequest(BaseModel):
     secret_encoding: SecretEncoding = "utf8"
 
 
-@router.post("/decrypt", responses=_ERRORS, summary="Decrypt a JWE; a nested signed token is verified too")
+@router.post(
+    "/decrypt",
+    response_model=answers.JWEAnswer,
+    response_model_exclude_unset=True,
+    responses=_ERRORS,
+    summary="Decrypt a JWE; a nested signed token is verified too",
+)
 def api_decrypt(body: DecryptRequest, settings: SettingsDep) -> dict[str, Any]:
     if token_kind(body.token, max_size=settings.max_token_bytes) != "JWE":
         raise InputError("not_jwe", "This is not a JWE (five dot-separated parts); verify it with /api/verify", "token")
@@ -72,7 +79,12 @@ def api_decrypt(body: DecryptRequest, settings: SettingsDep) -> dict[str, Any]:
     return inspection_json(result)
 
 
-@router.post("/encrypt", responses=_ERRORS, summary="Encrypt a plaintext (or a signed token) into a compact JWE")
+@router.post(
+    "/encrypt",
+    response_model=answers.EncryptAnswer,
+    responses=_ERRORS,
+    summary="Encrypt a plaintext (or a signed token) into a compact JWE",
+)
 def api_encrypt(body: EncryptRequest, settings: SettingsDep) -> dict[str, str]:
     token = encrypt_jwe(
         body.header, body.plaintext, body.key, secret_encoding=body.secret_encoding, max_key=settings.max_key_bytes
@@ -87,6 +99,7 @@ class ShareableRequest(BaseModel):
 
 @router.post(
     "/keys/shareable",
+    response_model=answers.ShareableAnswer,
     responses=_ERRORS,
     summary="Whether a key may go into a share link, and the re-serialised public form that would",
 )
@@ -100,12 +113,23 @@ def api_shareable(body: ShareableRequest, settings: SettingsDep) -> dict[str, An
     return {"shareable": True, "key": public, "reason": f"the {parsed.label}, re-serialised with public members only"}
 
 
-@router.post("/keys/generate", responses=_ERRORS, summary="Generate a key in every form: PEM, JWK, JWKS, thumbprint")
+@router.post(
+    "/keys/generate",
+    response_model=answers.GeneratedKeyAnswer,
+    response_model_exclude_unset=True,
+    responses=_ERRORS,
+    summary="Generate a key in every form: PEM, JWK, JWKS, thumbprint",
+)
 def api_generate(body: GenerateRequest) -> dict[str, Any]:
     return generated_json(generate_key(body.kty, size=body.size, crv=body.crv, kid=body.kid))
 
 
-@router.post("/keys/convert", responses=_ERRORS, summary="Convert a key between PEM and JWK")
+@router.post(
+    "/keys/convert",
+    response_model=answers.ConvertedKeyAnswer,
+    responses=_ERRORS,
+    summary="Convert a key between PEM and JWK",
+)
 def api_convert(body: ConvertRequest, settings: SettingsDep) -> dict[str, Any]:
     result = convert_key(
         body.key, to=body.to, private=body.private, secret_encoding=body.secret_encoding, max_key=settings.max_key_bytes

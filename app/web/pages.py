@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from app.core import ALGORITHMS
 
+from .answers import Health
 from .deps import SettingsDep, StoreDep
 from .render import templates
 from .view import Env, view_for_example
@@ -35,6 +36,6 @@ def index(request: Request, settings: SettingsDep, store: StoreDep) -> HTMLRespo
 
 
 @router.get("/healthz", include_in_schema=False)
-async def healthz() -> dict[str, str]:
+async def healthz() -> Health:
     # On the event loop itself: it answers even when every worker thread is busy.
-    return {"status": "ok"}
+    return Health(status="ok")

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, ValidationError
 from app.core import POLICY_FIELDS, InputError, InvalidPolicy, parse_key, parse_policy
 from app.store import Profile, Store
 
+from . import answers
 from .api import _ERRORS, PolicyJSON, SecretEncoding
 from .deps import SettingsDep, StoreDep
 
@@ -108,19 +109,29 @@ def save(store: Store, name: str, body: ProfileBody, max_key: int) -> dict[str, 
     return {"name": saved.name, "profile": saved.data, "updated": saved.updated, "note": stored.note}
 
 
-@router.get("", summary="List saved profiles")
+@router.get("", response_model=answers.ProfileListAnswer, summary="List saved profiles")
 def list_profiles(store: StoreDep) -> dict[str, Any]:
     return {"profiles": [{"name": p.name, "profile": p.data, "updated": p.updated} for p in store.profiles()]}
 
 
-@router.get("/export", summary="All profiles as one JSON document, to share with a team (never with a secret key)")
+@router.get(
+    "/export",
+    response_model=answers.ProfileExport,
+    response_model_exclude_unset=True,
+    summary="All profiles as one JSON document, to share with a team (never with a secret)",
+)
 def export_profiles(store: StoreDep, settings: SettingsDep) -> JSONResponse:
     profiles = [_exported(p, settings.max_key_bytes) for p in store.profiles()]
     document = {"format": EXPORT_FORMAT, "profiles": profiles}
     return JSONResponse(document, headers={"Content-Disposition": 'attachment; filename="jwtlens-profiles.json"'})
 
 
-@router.post("/import", responses=_ERRORS, summary="Import exported profiles (same names are replaced; all or none)")
+@router.post(
+    "/import",
+    response_model=answers.ImportAnswer,
+    responses=_ERRORS,
+    summary="Import exported profiles (same names are replaced; all or none)",
+)
 def import_profiles(body: ImportBody, store: StoreDep, settings: SettingsDep) -> dict[str, Any]:
     if body.format != EXPORT_FORMAT:
         raise InputError("import_format", f"Not a jwtlens profile export (expected format {EXPORT_FORMAT})", "body")
@@ -154,7 +165,7 @@ def _import_one(store: Store, index: int, item: dict[str, Any], max_key: int) ->
     return saved
 
 
-@router.get("/{name}", responses=_ERRORS, summary="One saved profile")
+@router.get("/{name}", response_model=answers.ProfileAnswer, responses=_ERRORS, summary="One saved profile")
 def get_profile(name: str, store: StoreDep) -> dict[str, Any]:
     profile = store.profile(name)
     if profile is None:
@@ -162,12 +173,17 @@ def get_profile(name: str, store: StoreDep) -> dict[str, Any]:
     return {"name": profile.name, "profile": profile.data, "updated": profile.updated}
 
 
-@router.put("/{name}", responses=_ERRORS, summary="Save a profile (replaces one with the same name)")
+@router.put(
+    "/{name}",
+    response_model=answers.SavedProfileAnswer,
+    responses=_ERRORS,
+    summary="Save a profile (replaces one with the same name)",
+)
 def put_profile(name: str, body: ProfileBody, store: StoreDep, settings: SettingsDep) -> dict[str, Any]:
     return save(store, name, body, settings.max_key_bytes)
 
 
-@router.delete("/{name}", responses=_ERRORS, summary="Delete a profile")
+@router.delete("/{name}", response_model=answers.DeletedAnswer, responses=_ERRORS, summary="Delete a profile")
 def delete_profile(name: str, store: StoreDep) -> dict[str, bool]:
     if not store.delete_profile(name):
         raise InputError("profile_unknown", "No saved profile has that name", "profile", missing=True)
