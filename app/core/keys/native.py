@@ -15,7 +15,16 @@ from joserfc.jwk import ECKey, Key, OKPKey, RSAKey
 from ..errors import InputError
 from .model import MAX_RSA_BITS, ParsedKey
 
-__all__ = ["DerKey", "check_rsa_bits", "describe", "parsed_from_native", "parsed_key", "public_pem", "read_der"]
+__all__ = [
+    "DerKey",
+    "check_rsa_bits",
+    "checked_rsa",
+    "describe",
+    "parsed_from_native",
+    "parsed_key",
+    "public_pem",
+    "read_der",
+]
 
 _EC_CURVES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521", "secp256k1": "secp256k1"}
 _OKP = (
@@ -54,6 +63,35 @@ def check_rsa_bits(bits: int) -> None:
             "key",
             too_large=True,
         )
+
+
+def checked_rsa(native: rsa.RSAPrivateKey) -> rsa.RSAPrivateKey:
+    """A private RSA key loaded without OpenSSL's validation, checked for size and consistency instead.
+
+    OpenSSL's check tests p and q for primality and holds the GIL for seconds on large keys, freezing
+    every request; n = pq and the agreement of d and the CRT values take microseconds. A key that passes
+    this but has a composite factor only makes wrong signatures: verification uses the public half.
+    """
+    check_rsa_bits(native.key_size)
+    numbers = native.private_numbers()
+    p, q, d, e, n = numbers.p, numbers.q, numbers.d, numbers.public_numbers.e, numbers.public_numbers.n
+    consistent = (
+        p > 1
+        and q > 1
+        and p * q == n
+        and (e * d - 1) % (p - 1) == 0
+        and (e * d - 1) % (q - 1) == 0
+        and numbers.dmp1 == d % (p - 1)
+        and numbers.dmq1 == d % (q - 1)
+        and (numbers.iqmp * q) % p == 1
+    )
+    if not consistent:
+        raise InputError(
+            "key_inconsistent",
+            "The RSA private key is inconsistent: its modulus, exponents and CRT values do not agree",
+            "key",
+        )
+    return native
 
 
 def describe(native: Any) -> tuple[Key, str, str, int, str | None]:
@@ -142,12 +180,8 @@ def _shape(der: bytes) -> tuple[str, ...]:
 
 
 def _private(der: bytes) -> Any:
-    # The RSA size is checked before cryptography's slow validation of the key.
     native = serialization.load_der_private_key(der, None, unsafe_skip_rsa_key_validation=True)
-    if isinstance(native, rsa.RSAPrivateKey):
-        check_rsa_bits(native.key_size)
-        native = serialization.load_der_private_key(der, None)
-    return native
+    return checked_rsa(native) if isinstance(native, rsa.RSAPrivateKey) else native
 
 
 def _load(shape: str, der: bytes) -> tuple[Any, str | None]:

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.serialization import (
 
 from ..errors import InputError
 from .model import MAX_KEYS, Found, ParsedKey
-from .native import check_rsa_bits, parsed_from_native, public_pem
+from .native import checked_rsa, parsed_from_native, public_pem
 
 __all__ = ["read_openssh_private", "read_rfc4716", "read_ssh_blob", "read_ssh_lines"]
 
@@ -197,11 +197,9 @@ def read_openssh_private(body: bytes) -> ParsedKey:
     wrapped = "\n".join(encoded[i : i + 70] for i in range(0, len(encoded), 70))
     pem = f"-----BEGIN OPENSSH PRIVATE KEY-----\n{wrapped}\n-----END OPENSSH PRIVATE KEY-----\n".encode()
     try:
-        # The RSA size is checked before cryptography's slow validation of the key.
         native: Any = load_ssh_private_key(pem, None, unsafe_skip_rsa_key_validation=True)
         if isinstance(native, rsa.RSAPrivateKey):
-            check_rsa_bits(native.key_size)
-            native = load_ssh_private_key(pem, None)
+            native = checked_rsa(native)
     except TypeError:
         raise InputError(
             "key_encrypted",
