@@ -247,3 +247,21 @@ def test_the_page_import_reports_the_first_bad_entry_and_a_deep_paste(db):
         deep = client.post("/fragments/profile/import", data={"profile_import": "[" * 100_000})
         assert deep.status_code == 200 and "Not imported" in deep.text and "deeper than 64" in deep.text
         assert client.get("/api/profiles").json()["profiles"] == []
+
+
+def test_a_locked_or_unwritable_file_is_a_502_not_a_500(db):
+    with app_client(db) as client:
+        assert client.put("/api/profiles/a", json={"policy": {}}).status_code == 200
+        client.app.state.store.busy_timeout = 0.2
+        holder = sqlite3.connect(db)
+        holder.execute("BEGIN EXCLUSIVE")  # another process writing, for longer than we wait
+        try:
+            answer = client.put("/api/profiles/b", json={"policy": {}})
+            page = client.post("/fragments/replay/clear", data={"token": ""})
+        finally:
+            holder.rollback()
+            holder.close()
+        assert answer.status_code == 502 and answer.json()["error"]["code"] == "store_unavailable"
+        assert str(db) in answer.json()["error"]["message"]
+        assert page.status_code == 502 and 'id="request-error"' in page.text
+        assert client.put("/api/profiles/b", json={"policy": {}}).status_code == 200  # and it recovers
