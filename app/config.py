@@ -44,7 +44,10 @@ class Settings(BaseSettings):
     max_profiles: int = Field(500, ge=1, description="Most profiles the SQLite file holds")
     max_profile_bytes: int = Field(256 * 1024, ge=1024, description="Largest single profile (as stored JSON), in bytes")
     cpu_workers: int = Field(
-        4, ge=1, le=64, description="Threads that decode, verify, sign and parse keys at once; more requests wait"
+        4,
+        ge=1,
+        le=64,
+        description="Threads the page's routes decode, verify, sign and parse keys in; more requests wait",
     )
     db_path: Path | None = Field(
         None, description="SQLite file for profiles and the replay log (default: the user's data directory)"

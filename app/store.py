@@ -79,6 +79,8 @@ class Store:
         self.max_profile_bytes = max_profile_bytes
         self._ready = False
         self._batch = threading.local()
+        #: seconds a write waits for another writer's lock before giving up
+        self.busy_timeout = 5.0
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -88,15 +90,24 @@ class Store:
             return
         if not self._ready:
             _create_private(self.path)
-        connection = sqlite3.connect(self.path, timeout=5)
         try:
-            if not self._ready:
-                connection.executescript(_SCHEMA)
-                self._ready = True
-            with connection:
-                yield connection
-        finally:
-            connection.close()
+            connection = sqlite3.connect(self.path, timeout=self.busy_timeout)
+            try:
+                if not self._ready:
+                    connection.executescript(_SCHEMA)
+                    self._ready = True
+                with connection:
+                    yield connection
+            finally:
+                connection.close()
+        except sqlite3.OperationalError:
+            # Locked by another writer too long, a read-only disk, a full one: an answer, not a 500.
+            raise InputError(
+                "store_unavailable",
+                f"The SQLite file {self.path} is busy or cannot be written; try again",
+                "store",
+                upstream=True,
+            ) from None
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -154,10 +165,9 @@ class Store:
             row = db.execute("SELECT name, data, updated FROM profiles WHERE name = ?", (name,)).fetchone()
         return Profile(row[0], json.loads(row[1]), row[2]) if row else None
 
-    def save_profile(self, profile: Profile) -> Profile:
-        """Insert or replace; InputError when the profile is too large or the store holds too many."""
-        saved = Profile(profile.name, profile.data, time.time())
-        data = json.dumps(saved.data)
+    def stored_form(self, profile: Profile) -> str:
+        """The profile's JSON as stored; InputError when it is over the size cap."""
+        data = json.dumps(profile.data)
         size = len(data.encode())
         if size > self.max_profile_bytes:
             raise InputError(
@@ -166,6 +176,12 @@ class Store:
                 "profile",
                 too_large=True,
             )
+        return data
+
+    def save_profile(self, profile: Profile) -> Profile:
+        """Insert or replace; InputError when the profile is too large or the store holds too many."""
+        saved = Profile(profile.name, profile.data, time.time())
+        data = self.stored_form(saved)
         with self._connect() as db:
             exists = db.execute("SELECT 1 FROM profiles WHERE name = ?", (saved.name,)).fetchone()
             (count,) = db.execute("SELECT COUNT(*) FROM profiles").fetchone()

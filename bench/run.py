@@ -1,7 +1,7 @@
 """Run the benchmarks, print a table, write bench/results.json; exit 1 when a budget is missed.
 
     python -m bench                     # everything (what `make bench` runs), about 3 minutes
-    python -m bench --only server,core  # some of them: core scale server memory cold page keystroke
+    python -m bench --only server,core  # some of them: core scale server memory cold page keystroke adversarial
     python -m bench --quick             # shorter runs, for trying the harness (figures are noisier)
 
 Exit codes: 0 every budget met, 1 a budget missed (or a benchmark could not measure), 2 usage error.
@@ -23,7 +23,7 @@ from typing import Any
 if __package__ in (None, ""):  # `python bench/run.py`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import cold, core, keystroke, memory, page, scale, server
+from bench import adversarial, cold, core, keystroke, memory, page, scale, server
 from bench.common import ROOT, Budget, NoBrowser, Section, fmt, machine_info
 
 #: key -> (title, runner, budgets it owns: reported as failed when the benchmark cannot run)
@@ -51,8 +51,17 @@ BENCHMARKS: dict[str, tuple[str, Callable[..., None], tuple[str, ...]]] = {
         scale.run,
         ("RS256 verify growth: µs/KB 64->256 KB vs 16->64 KB",),
     ),
+    "adversarial": (
+        "7. Adversarial (1 MB hostile pastes; worst-case requests in flight)",
+        adversarial.run,
+        (
+            "1 MB adversarial paste, slowest extraction",
+            "/healthz p95 with 4 worst-case requests in flight",
+            "ordinary verify p95 with 4 worst-case requests in flight",
+        ),
+    ),
 }
-ORDER = ("core", "scale", "server", "memory", "cold", "page", "keystroke")
+ORDER = ("core", "scale", "server", "memory", "cold", "page", "keystroke", "adversarial")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

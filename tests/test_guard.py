@@ -377,3 +377,24 @@ def test_an_unexpected_exception_is_a_clean_500_with_the_security_headers(settin
     assert CANARY_SECRET not in response.text and "Traceback" not in response.text
     assert all(CANARY_SECRET not in r.getMessage() for r in caplog.records)
     assert any("unexpected RuntimeError" in r.getMessage() for r in caplog.records)
+
+
+def test_a_real_jwks_fetch_logs_no_url_query_or_userinfo(tmp_path, caplog):
+    from joserfc.jwk import RSAKey
+
+    from tests.conftest import local_client
+    from tests.idp_stub import running_stub
+
+    caplog.set_level(logging.DEBUG)
+    key = RSAKey.generate_key(2048, parameters={"kid": "k"})
+    token = sign({"alg": "RS256", "kid": "k"}, {"sub": "a", "exp": future()}, key.as_pem(private=True).decode()).token
+    with running_stub() as idp, local_client(Settings(db_path=tmp_path / "db")) as client:
+        idp.json("/certs", {"keys": [key.as_dict(private=False)]})
+        url = idp.url(f"/certs?api_key={CANARY_SECRET}")
+        body = client.post("/api/verify", json={"token": token, "jwks_url": url}).json()
+        assert body["verified"] is True and idp.hits("/certs") == 1  # the fetch really happened
+        with_user = url.replace("http://", f"http://user:{CANARY_SECRET}@")
+        client.post("/api/verify", json={"token": token, "jwks_url": with_user, "refresh_keys": True})
+    lines = [record.getMessage() for record in caplog.records]
+    assert lines and all(CANARY_SECRET not in line for line in lines)
+    assert not any("api_key=" in line for line in lines)

@@ -127,3 +127,27 @@ def test_huge_numbers_in_a_pasted_json_document_do_not_hide_the_token(client):
     answer = client.post("/api/verify", json={"token": paste, "key": SECRET})
     assert answer.status_code == 200 and answer.json()["verified"] is True
     assert json.loads(answer.text)["signature"]["valid"] is True
+
+
+@pytest.mark.parametrize("value", [1.7e308, -1.7e308, 1e300, -1e20, 253402300800.0, -62135596801.0, 0.0])
+@pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
+def test_the_timeline_draws_any_finite_time_on_the_axis(value, claim):
+    import math
+
+    from app.web.view import build_timeline
+
+    payload = {"iat": 1_700_000_000, "exp": 1_800_000_000, claim: value}
+    timeline = build_timeline(payload, now=1_750_000_000, leeway=30)
+    assert timeline is not None
+    positions = [m.x for m in timeline.markers] + list(timeline.valid) + [x for band in timeline.bands for x in band]
+    assert all(math.isfinite(x) and -1 <= x <= 1001 for x in positions), positions
+    (marker,) = [m for m in timeline.markers if m.name == claim]
+    in_range = -62135596800 <= value <= 253402300799
+    assert ("out of the calendar's range" in marker.label) is not in_range
+
+
+def test_the_page_renders_a_far_future_exp_without_nan(client):
+    token = signed('{"sub":"a","iat":1700000000,"exp":1.7e308}')
+    page = client.post("/fragments/token", data={"token": token, "key": SECRET, "mode": "verify"})
+    assert page.status_code == 200 and '="nan' not in page.text.lower() and "nan%" not in page.text.lower()
+    assert "out of the calendar" in page.text

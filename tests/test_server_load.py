@@ -7,7 +7,6 @@ so /healthz and an ordinary verify keep answering. The tight figure (health p95 
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
@@ -15,20 +14,17 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from urllib.parse import urlencode
 
 import httpx
 import pytest
-from joserfc.jwk import RSAKey
 
 from app.core import sign
-from app.core.jwe import DEFAULT_MAX_P2C, encrypt_jwe
+from bench.adversarial import worst_cases
 
-#: generous: a loop blocked by one worst-case request misses it by seconds (measured p95 ~0.05 s)
+#: generous: a loop blocked by one worst-case request misses it by seconds (bench: p95 ~0.15 s on 2 busy cores)
 HEALTH_BOUND_SECONDS = 2.0
 WINDOW_SECONDS = 4.0
 SECRET = "load-test-secret-0123456789abcdefghij"
-PASSWORD = "correct horse battery"
 
 
 def _free_port() -> int:
@@ -64,31 +60,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         process.wait(timeout=10)
 
 
-def _worst_cases() -> list[tuple[str, str, dict[str, str], bytes]]:
-    """(label, path, headers, body): a 1 MB adversarial paste, a fresh 4096-bit RSA key, PBES2 at the max p2c."""
-    paste = urlencode({"token": "log " + "ey." * 330_000, "mode": "verify"}).encode()
-    many_keys = json.dumps({"token": json.dumps({f"k{i}": "ey.a.b" for i in range(60_000)})}).encode()
-    rsa = RSAKey.generate_key(4096, private=True)
-    rsa_pem = rsa.as_pem(private=True).decode()
-    rsa_token = sign({"alg": "RS256"}, {"sub": "a"}, rsa_pem).token
-    jwe = encrypt_jwe({"alg": "PBES2-HS512+A256KW", "enc": "A256GCM", "p2c": DEFAULT_MAX_P2C}, "hello", PASSWORD)
-    form = {"content-type": "application/x-www-form-urlencoded"}
-    api = {"content-type": "application/json"}
-    return [
-        ("1 MB paste (page)", "/fragments/token", form, paste),
-        ("1 MB JSON paste (API)", "/api/decode", api, many_keys),
-        ("4096-bit RSA private key", "/api/verify", api, json.dumps({"token": rsa_token, "key": rsa_pem}).encode()),
-        (
-            "PBES2 at the max p2c",
-            "/api/decrypt",
-            api,
-            json.dumps({"token": jwe, "key": "correct horse battery"}).encode(),
-        ),
-    ]
-
-
 def test_health_and_an_ordinary_verify_answer_while_worst_cases_run(server):
-    cases = _worst_cases()
+    cases = worst_cases()
     statuses: dict[str, list[int]] = {label: [] for label, *_ in cases}
     stop = threading.Event()
 
@@ -124,4 +97,4 @@ def test_health_and_an_ordinary_verify_answer_while_worst_cases_run(server):
     assert max(verify) < HEALTH_BOUND_SECONDS, f"slowest ordinary verify {max(verify):.2f} s"
     for label, seen in statuses.items():
         assert seen, f"{label}: no request completed"
-        assert all(status < 500 for status in seen), f"{label}: {seen}"
+        assert set(seen) <= {200, 400, 413}, f"{label}: {sorted(set(seen))}"  # worked, or refused with a reason

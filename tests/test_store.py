@@ -311,3 +311,21 @@ def test_policy_secrets_are_stored_only_when_asked_and_never_exported(db):
     exported = {p["name"]: p for p in json.loads(export)["profiles"]}
     assert "secret members" in exported["oidc-kept"]["note"]
     assert "CANARY" not in db.read_bytes().decode("latin-1").replace("at-CANARY-1", "", 1)  # only the kept one
+
+
+def test_a_locked_or_unwritable_file_is_a_502_not_a_500(db):
+    with app_client(db) as client:
+        assert client.put("/api/profiles/a", json={"policy": {}}).status_code == 200
+        client.app.state.store.busy_timeout = 0.2
+        holder = sqlite3.connect(db)
+        holder.execute("BEGIN EXCLUSIVE")  # another process writing, for longer than we wait
+        try:
+            answer = client.put("/api/profiles/b", json={"policy": {}})
+            page = client.post("/fragments/replay/clear", data={"token": ""})
+        finally:
+            holder.rollback()
+            holder.close()
+        assert answer.status_code == 502 and answer.json()["error"]["code"] == "store_unavailable"
+        assert str(db) in answer.json()["error"]["message"]
+        assert page.status_code == 502 and 'id="request-error"' in page.text
+        assert client.put("/api/profiles/b", json={"policy": {}}).status_code == 200  # and it recovers

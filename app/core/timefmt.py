@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 
-__all__ = ["TimeInfo", "as_numeric_date", "describe_time", "duration", "iso"]
+__all__ = ["TimeInfo", "as_numeric_date", "describe_time", "duration", "in_calendar", "iso"]
 
 # datetime's own range, so ISO text can always be produced
 _MIN_TS = -62135596800
@@ -35,12 +35,17 @@ def as_numeric_date(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def in_calendar(ts: float) -> float:
+    """``ts`` clamped to the years 1 to 9999, for drawing: 1e308 - now would overflow to inf."""
+    return min(max(ts, _MIN_TS), _MAX_TS)
+
+
 @lru_cache(maxsize=1024)
 def iso(ts: float) -> str:
     if not _MIN_TS <= ts <= _MAX_TS:
         return "out of the calendar's range"
     moment = datetime.fromtimestamp(ts, UTC)
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    text = f"{moment.year:04d}" + moment.strftime("-%m-%dT%H:%M:%S")  # %Y does not pad year 1 on Linux
     if moment.microsecond:
         text += f".{moment.microsecond // 1000:03d}"
     return text + "Z"

@@ -137,32 +137,52 @@ def import_profiles(body: ImportBody, store: StoreDep, settings: SettingsDep) ->
         raise InputError("import_format", f"Not a jwtlens profile export (expected format {EXPORT_FORMAT})", "body")
     if len(body.profiles) > settings.max_profiles:
         raise InputError("import_size", f"An import holds at most {settings.max_profiles:,} profiles", "body")
-    names = []
-    # One transaction: a bad entry anywhere leaves the stored profiles exactly as they were.
+    # Every entry is checked (keys parsed) before the write lock is taken; then one transaction writes them all.
+    checked = _Checked(store)
+    for index, item in enumerate(body.profiles):
+        _import_one(checked, index, item, settings.max_key_bytes)
     with store.batch():
-        for index, item in enumerate(body.profiles):
-            names.append(_import_one(store, index, item, settings.max_key_bytes))
-    return {"imported": len(names), "names": names}
+        for index, profile in enumerate(checked.pending):
+            try:
+                store.save_profile(profile)
+            except InputError as exc:
+                raise _named(exc, index, profile.name) from None
+    return {"imported": len(checked.pending), "names": [p.name for p in checked.pending]}
 
 
-def _import_one(store: Store, index: int, item: dict[str, Any], max_key: int) -> str:
+class _Checked(Store):
+    """Stands in for the store while an import is checked: keeps what ``save`` would write."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(store.path, max_profiles=store.max_profiles, max_profile_bytes=store.max_profile_bytes)
+        self.pending: list[Profile] = []
+
+    def save_profile(self, profile: Profile) -> Profile:
+        self.stored_form(profile)  # the size cap, before anything is written
+        self.pending.append(profile)
+        return profile
+
+
+def _named(exc: InputError, index: int, name: str) -> InputError:
+    # Named by position and name, never by its key: the message may be shown to whoever imports.
+    problem = exc.problem
+    message = f"Profile {index + 1} ('{name.strip()[:80]}'): {problem.message}; nothing was imported"
+    return InputError(problem.code, message, "body", too_large=problem.too_large, upstream=problem.upstream)
+
+
+def _import_one(store: Store, index: int, item: dict[str, Any], max_key: int) -> None:
     name = item.get("name")
     if not isinstance(name, str):
-        raise InputError("profile_name", f"Profile {index + 1} has no name", "body")
-    # Named by position and name, never by its key: the message may be shown to whoever imports.
-    where = f"Profile {index + 1} ('{name.strip()[:80]}')"
+        raise InputError("profile_name", f"Profile {index + 1} has no name; nothing was imported", "body")
     fields = {k: v for k, v in item.items() if k in ProfileBody.model_fields}
     try:
         profile = ProfileBody.model_validate({**fields, "store_secret": bool(item.get("secret_stored"))})
-        saved: str = save(store, name, profile, max_key)["name"]
+        save(store, name, profile, max_key)
     except ValidationError as exc:
         bad = ", ".join(sorted({".".join(str(p) for p in err["loc"]) for err in exc.errors()[:5]}))
-        raise InputError("profile_invalid", f"{where}: not valid ({bad}); nothing was imported", "body") from None
+        raise _named(InputError("profile_invalid", f"not valid ({bad})", "body"), index, name) from None
     except InputError as exc:
-        problem = exc.problem
-        message = f"{where}: {problem.message}; nothing was imported"
-        raise InputError(problem.code, message, "body", too_large=problem.too_large) from None
-    return saved
+        raise _named(exc, index, name) from None
 
 
 @router.get("/{name}", response_model=answers.ProfileAnswer, responses=_ERRORS, summary="One saved profile")

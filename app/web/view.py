@@ -16,7 +16,7 @@ from app.core.inspect import Inspection, KeyText, inspect
 from app.core.jsonparse import parse_json
 from app.core.jwe import DecodedJWE, DecryptResult
 from app.core.sign import encode_unsigned, sign
-from app.core.timefmt import as_numeric_date, iso
+from app.core.timefmt import as_numeric_date, in_calendar, iso
 from app.store import ReplayLog, Store
 
 from .forms import Form
@@ -182,7 +182,8 @@ class DebuggerView:
 
 def build_timeline(payload: dict[str, Any], now: float, leeway: float) -> Timeline | None:
     times = {n: as_numeric_date(payload.get(n)) for n in ("iat", "nbf", "exp")}
-    known = {n: t for n, t in times.items() if t is not None}
+    # Drawn within the calendar: exp 1e308 would make the axis infinite and every position NaN.
+    known = {n: in_calendar(t) for n, t in times.items() if t is not None}
     if not known:
         return None
     points = [*known.values(), now]
@@ -193,7 +194,7 @@ def build_timeline(payload: dict[str, Any], now: float, leeway: float) -> Timeli
     def x(ts: float) -> float:
         return round(1000 * (ts - low) / (high - low), 1)
 
-    markers = [Marker(n, x(t), f"{n} {iso(t)}") for n, t in known.items()]
+    markers = [Marker(n, x(t), f"{n} {iso(times[n] or t)}") for n, t in known.items()]
     markers.append(Marker("now", x(now), f"now {iso(now)}"))
     markers.sort(key=lambda m: m.x)  # labels alternate above and below the axis in this order
     start = known.get("nbf", known.get("iat"))
