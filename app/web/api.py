@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, WithJsonSchema
@@ -11,7 +11,7 @@ from app.core import InputError, InvalidPolicy, Policy, decode, parse_policy, si
 from app.core.compare import compare_tokens
 from app.core.inspect import KeyText, inspect, token_kind
 from app.core.jwe import decode_jwe
-from app.core.keys import KeyKind
+from app.core.keys import KeyKind, SecretEncoding
 from app.present import compare_json, decode_json, inspection_json, jwe_header_json, sign_json
 from app.store import ReplayLog, Store
 
@@ -20,8 +20,6 @@ from .deps import IssuerCacheDep, SettingsDep, StoreDep
 from .keysource import fetch_keys
 
 router = APIRouter(prefix="/api", tags=["api"])
-
-SecretEncoding = Literal["utf8", "base64", "base64url", "hex"]
 
 
 class ErrorDetail(BaseModel):
@@ -34,7 +32,7 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "Malformed token, key or request"},
     413: {"model": ErrorBody, "description": "Token, key or body over the size limit"},
     422: {"model": ErrorBody, "description": "The request body does not have the documented shape"},
@@ -96,7 +94,7 @@ class SignRequest(BaseModel):
     "/decode",
     response_model=answers.DecodeAnswer,
     response_model_exclude_unset=True,
-    responses=_ERRORS,
+    responses=ERROR_RESPONSES,
     summary="Decode a token without a key",
 )
 def api_decode(body: DecodeRequest, settings: SettingsDep) -> dict[str, Any]:
@@ -111,7 +109,7 @@ def api_decode(body: DecodeRequest, settings: SettingsDep) -> dict[str, Any]:
     "/verify",
     response_model=answers.InspectionAnswer,
     response_model_exclude_unset=True,
-    responses=_ERRORS,
+    responses=ERROR_RESPONSES,
     summary="Verify signature and claims; a failing token is still a 200",
 )
 def api_verify(body: VerifyRequest, settings: SettingsDep, store: StoreDep, cache: IssuerCacheDep) -> dict[str, Any]:
@@ -153,7 +151,7 @@ def api_replay_clear(store: StoreDep) -> dict[str, int]:
     return {"cleared": store.clear_replay()}
 
 
-@router.post("/sign", response_model=answers.SignAnswer, responses=_ERRORS, summary="Sign a header and payload")
+@router.post("/sign", response_model=answers.SignAnswer, responses=ERROR_RESPONSES, summary="Sign a header and payload")
 def api_sign(body: SignRequest, settings: SettingsDep) -> dict[str, Any]:
     result = sign(
         body.header,
@@ -169,7 +167,7 @@ def api_sign(body: SignRequest, settings: SettingsDep) -> dict[str, Any]:
 @router.post(
     "/compare",
     response_model=answers.ComparisonAnswer,
-    responses=_ERRORS,
+    responses=ERROR_RESPONSES,
     summary="Compare two tokens' headers, claims and lifetimes",
 )
 def api_compare(body: CompareRequest, settings: SettingsDep) -> dict[str, Any]:

@@ -10,11 +10,12 @@ from pydantic import BaseModel, Field
 from app.core import InputError, parse_key, parse_policy
 from app.core.inspect import KeyText, inspect, token_kind
 from app.core.jwe import encrypt_jwe
+from app.core.keys import SecretEncoding
 from app.core.keytools import convert_key, generate_key
 from app.present import converted_json, generated_json, inspection_json
 
 from . import answers
-from .api import _ERRORS, PolicyJSON, SecretEncoding
+from .api import ERROR_RESPONSES, PolicyJSON
 from .deps import SettingsDep
 
 router = APIRouter(prefix="/api", tags=["keys and JWE"])
@@ -57,7 +58,7 @@ class ConvertRequest(BaseModel):
     "/decrypt",
     response_model=answers.JWEAnswer,
     response_model_exclude_unset=True,
-    responses=_ERRORS,
+    responses=ERROR_RESPONSES,
     summary="Decrypt a JWE; a nested signed token is verified too",
 )
 def api_decrypt(body: DecryptRequest, settings: SettingsDep) -> dict[str, Any]:
@@ -82,7 +83,7 @@ def api_decrypt(body: DecryptRequest, settings: SettingsDep) -> dict[str, Any]:
 @router.post(
     "/encrypt",
     response_model=answers.EncryptAnswer,
-    responses=_ERRORS,
+    responses=ERROR_RESPONSES,
     summary="Encrypt a plaintext (or a signed token) into a compact JWE",
 )
 def api_encrypt(body: EncryptRequest, settings: SettingsDep) -> dict[str, str]:
@@ -100,7 +101,7 @@ class ShareableRequest(BaseModel):
 @router.post(
     "/keys/shareable",
     response_model=answers.ShareableAnswer,
-    responses=_ERRORS,
+    responses=ERROR_RESPONSES,
     summary="Whether a key may go into a share link, and the re-serialised public form that would",
 )
 def api_shareable(body: ShareableRequest, settings: SettingsDep) -> dict[str, Any]:
@@ -117,7 +118,7 @@ def api_shareable(body: ShareableRequest, settings: SettingsDep) -> dict[str, An
     "/keys/generate",
     response_model=answers.GeneratedKeyAnswer,
     response_model_exclude_unset=True,
-    responses=_ERRORS,
+    responses=ERROR_RESPONSES,
     summary="Generate a key in every form: PEM, JWK, JWKS, thumbprint",
 )
 def api_generate(body: GenerateRequest) -> dict[str, Any]:
@@ -127,7 +128,7 @@ def api_generate(body: GenerateRequest) -> dict[str, Any]:
 @router.post(
     "/keys/convert",
     response_model=answers.ConvertedKeyAnswer,
-    responses=_ERRORS,
+    responses=ERROR_RESPONSES,
     summary="Convert a key between PEM and JWK",
 )
 def api_convert(body: ConvertRequest, settings: SettingsDep) -> dict[str, Any]:

@@ -9,10 +9,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
 from app.core import POLICY_FIELDS, InputError, InvalidPolicy, parse_key, parse_policy
+from app.core.keys import SecretEncoding
 from app.store import Profile, Store
 
 from . import answers
-from .api import _ERRORS, PolicyJSON, SecretEncoding
+from .api import ERROR_RESPONSES, PolicyJSON
 from .deps import SettingsDep, StoreDep
 
 router = APIRouter(prefix="/api/profiles", tags=["profiles"])
@@ -129,7 +130,7 @@ def export_profiles(store: StoreDep, settings: SettingsDep) -> JSONResponse:
 @router.post(
     "/import",
     response_model=answers.ImportAnswer,
-    responses=_ERRORS,
+    responses=ERROR_RESPONSES,
     summary="Import exported profiles (same names are replaced; all or none)",
 )
 def import_profiles(body: ImportBody, store: StoreDep, settings: SettingsDep) -> dict[str, Any]:
@@ -185,7 +186,7 @@ def _import_one(store: Store, index: int, item: dict[str, Any], max_key: int) ->
         raise _named(exc, index, name) from None
 
 
-@router.get("/{name}", response_model=answers.ProfileAnswer, responses=_ERRORS, summary="One saved profile")
+@router.get("/{name}", response_model=answers.ProfileAnswer, responses=ERROR_RESPONSES, summary="One saved profile")
 def get_profile(name: str, store: StoreDep) -> dict[str, Any]:
     profile = store.profile(name)
     if profile is None:
@@ -196,14 +197,14 @@ def get_profile(name: str, store: StoreDep) -> dict[str, Any]:
 @router.put(
     "/{name}",
     response_model=answers.SavedProfileAnswer,
-    responses=_ERRORS,
+    responses=ERROR_RESPONSES,
     summary="Save a profile (replaces one with the same name)",
 )
 def put_profile(name: str, body: ProfileBody, store: StoreDep, settings: SettingsDep) -> dict[str, Any]:
     return save(store, name, body, settings.max_key_bytes)
 
 
-@router.delete("/{name}", response_model=answers.DeletedAnswer, responses=_ERRORS, summary="Delete a profile")
+@router.delete("/{name}", response_model=answers.DeletedAnswer, responses=ERROR_RESPONSES, summary="Delete a profile")
 def delete_profile(name: str, store: StoreDep) -> dict[str, bool]:
     if not store.delete_profile(name):
         raise InputError("profile_unknown", "No saved profile has that name", "profile", missing=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 from joserfc.jwk import Key
 
@@ -22,16 +22,14 @@ __all__ = [
 ]
 
 SecretEncoding = Literal["utf8", "base64", "base64url", "hex"]
-SECRET_ENCODINGS: tuple[str, ...] = ("utf8", "base64", "base64url", "hex")
+SECRET_ENCODINGS: tuple[str, ...] = get_args(SecretEncoding)
 #: what the user says the key is; "auto" lets jwtlens decide, an explicit choice never overrides what it reads
 KeyKind = Literal["auto", "secret", "public"]
-KEY_KINDS: tuple[str, ...] = ("auto", "secret", "public")
+KEY_KINDS: tuple[str, ...] = get_args(KeyKind)
 #: how each kind reads in a form
-KEY_KIND_LABELS: dict[str, str] = {
-    "auto": "auto: read what it is",
-    "secret": "an HMAC secret",
-    "public": "a public key",
-}
+KEY_KIND_LABELS: dict[str, str] = dict(
+    zip(KEY_KINDS, ("auto: read what it is", "an HMAC secret", "a public key"), strict=True)
+)
 DEFAULT_MAX_KEY = 256 * 1024
 #: keys in one text: JWKS members, PEM blocks, authorized_keys lines, x5c certificates
 MAX_KEYS = 100
