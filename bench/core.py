@@ -114,11 +114,11 @@ def run(section: Section, quick: bool = False) -> None:
 
     from joserfc import jws, jwt
 
-    from app.core import policy_from_dict, verify
+    from app.core import parse_policy, verify
 
     rounds, batch = (3, 0.04) if quick else (7, 0.08)
     keys = make_keys()
-    policy = policy_from_dict(POLICY)
+    policy = parse_policy(POLICY)
     registry = _registry()
     results: dict[str, Any] = {}
     now = int(time.time())
