@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
-import threading
-import webbrowser
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from app import __version__
-from app.config import Settings
+
+if TYPE_CHECKING:  # the settings (pydantic-settings, .env) are read only to serve
+    from app.config import Settings
 
 __all__ = ["build_parser", "main"]
 
@@ -267,8 +266,13 @@ def _cmd_keygen(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _serve(args: argparse.Namespace, out: TextIO) -> int:
+    import logging
+    import threading
+    import webbrowser
+
     import uvicorn
 
+    from app.config import Settings
     from app.main import access_token_for, create_app
 
     overrides: dict[str, Any] = {"host": args.host, "port": args.port}
@@ -316,6 +320,12 @@ def _serve(args: argparse.Namespace, out: TextIO) -> int:
 # -- parser ----------------------------------------------------------------------
 
 
+def _serve_defaults() -> Settings:
+    from app.config import Settings
+
+    return Settings()
+
+
 def _add_key(parser: argparse.ArgumentParser, *, required: bool) -> None:
     from app.core.keys import SECRET_ENCODINGS
 
@@ -325,10 +335,11 @@ def _add_key(parser: argparse.ArgumentParser, *, required: bool) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*, serving: bool = True) -> argparse.ArgumentParser:
+    """The whole command line; ``serving=False`` leaves serve's defaults unread (other commands never use them)."""
     from app.core.keys import SECRET_ENCODINGS
 
-    defaults = Settings()
+    defaults = _serve_defaults() if serving else None
     parser = argparse.ArgumentParser(prog="jwtlens", description="A local JWT debugger.")
     parser.add_argument("--version", action="version", version=f"jwtlens {__version__}")
     commands = parser.add_subparsers(dest="command")
@@ -336,10 +347,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the debugger (the default command)")
     serve.add_argument(
         "--host",
-        default=defaults.host,
+        default=defaults and defaults.host,
         help="address to bind (default %(default)s: loopback, so only this machine can reach it)",
     )
-    serve.add_argument("--port", type=int, default=defaults.port, help="port (default %(default)s)")
+    serve.add_argument("--port", type=int, default=defaults and defaults.port, help="port (default %(default)s)")
     serve.add_argument("--open", action="store_true", help="open the page in a browser once serving")
     serve.add_argument("--no-auth", action="store_true", help="serve a network address without an access token")
     serve.add_argument("--allowed-host", action="append", help="a host name the server answers to (repeatable)")
@@ -403,7 +414,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Bare `jwtlens` (or `jwtlens --port 9000`) means `jwtlens serve ...`.
     if not args or (args[0].startswith("-") and args[0] not in ("-h", "--help", "--version")):
         args = ["serve", *args]
-    parsed = build_parser().parse_args(args)
+    parsed = build_parser(serving=args[0] == "serve").parse_args(args)
     try:
         return _COMMANDS[parsed.command](parsed, sys.stdout)
     except UsageError as exc:

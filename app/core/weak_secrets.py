@@ -7,7 +7,6 @@ user's own secret made the signature, looking that secret up in the list answers
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import time
 from collections.abc import Iterable
@@ -219,7 +218,8 @@ WEAK_SECRETS: tuple[str, ...] = (
 
 #: the scan stops after this long, so it can never become the slow part of a request
 SCAN_BUDGET_SECONDS = 0.05
-_DIGESTS = {"HS256": "sha256", "HS384": "sha384", "HS512": "sha512"}
+#: alg -> (hash name, MAC length)
+_DIGESTS = {"HS256": ("sha256", 32), "HS384": ("sha384", 48), "HS512": ("sha512", 64)}
 _ENCODED = tuple(secret.encode() for secret in WEAK_SECRETS)
 _BY_BYTES = {raw: secret for raw, secret in zip(_ENCODED, WEAK_SECRETS, strict=True)}
 
@@ -235,8 +235,8 @@ def weak_secret_of(signing_input: bytes, signature: bytes, alg: str, given: Iter
     When one of them made the signature, the scan can tell nothing new: the answer is whether that
     secret is listed. Only when none did (no key, or a wrong one) is the whole list tried.
     """
-    digest = _DIGESTS.get(alg)
-    if digest is None or len(signature) != hashlib.new(digest).digest_size:
+    digest, size = _DIGESTS.get(alg, ("", -1))
+    if len(signature) != size:
         return None
     for raw in given:
         if hmac.compare_digest(hmac.digest(raw, signing_input, digest), signature):
@@ -252,8 +252,8 @@ def find_weak_secret(signing_input: bytes, signature: bytes, alg: str) -> str | 
     than building a key object per candidate, and the empty secret (which joserfc refuses) counts.
     Cached, as every keystroke in the key box re-checks the same token.
     """
-    digest = _DIGESTS.get(alg)
-    if digest is None or len(signature) != hashlib.new(digest).digest_size:
+    digest, size = _DIGESTS.get(alg, ("", -1))
+    if len(signature) != size:
         return None
     return _scan(signing_input, signature, digest)
 
