@@ -42,7 +42,8 @@ def decode_segment(text: str, name: str) -> Segment:
     Anything else (other characters, an impossible length) is an InputError
     naming the segment and the position of the first bad character.
     """
-    if _URLSAFE.fullmatch(text) is None:
+    urlsafe = _URLSAFE.fullmatch(text) is not None
+    if not urlsafe:
         if _LENIENT.fullmatch(text) is None:
             pos = next(
                 (i for i, ch in enumerate(text) if not (ch.isascii() and (ch.isalnum() or ch in "-_+/="))), len(text)
@@ -56,14 +57,15 @@ def decode_segment(text: str, name: str) -> Segment:
             )
         if "=" in text.rstrip("="):
             raise InputError("bad_base64url", f"The {name} is not base64url: '=' padding in the middle", name)
-    core = text.rstrip("=")
+    # The usual case, plain base64url, skips the rewriting that padding and '+' '/' need.
+    core = text if urlsafe else text.rstrip("=")
     if len(core) % 4 == 1:
         raise InputError(
             "bad_base64url",
             f"The {name} is not base64url: its length ({len(core)} characters) cannot encode whole bytes",
             name,
         )
-    normal = core.replace("+", "-").replace("/", "_")
+    normal = core if urlsafe else core.replace("+", "-").replace("/", "_")
     try:
         encoded = (normal + "=" * (-len(normal) % 4)).encode("ascii")
         raw = binascii.a2b_base64(encoded.translate(_TO_STANDARD), strict_mode=True)
