@@ -8,17 +8,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
-import threading
-import webbrowser
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from app import __version__
-from app.config import Settings
 
 __all__ = ["build_parser", "main"]
 
@@ -267,9 +263,13 @@ def _cmd_keygen(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _serve(args: argparse.Namespace, out: TextIO) -> int:
+    import logging
+    import threading
+    import webbrowser
+
     from pydantic import ValidationError
 
-    from app.config import settings_problem
+    from app.config import Settings, settings_problem
 
     # Only what was given on the command line overrides JWTLENS_HOST / JWTLENS_PORT.
     overrides: dict[str, Any] = {
@@ -329,6 +329,13 @@ def _serve(args: argparse.Namespace, out: TextIO) -> int:
 # -- parser ----------------------------------------------------------------------
 
 
+def _serve_defaults() -> dict[str, Any]:
+    """The declared defaults, not Settings(): a bad JWTLENS_* variable must not break --help."""
+    from app.config import Settings
+
+    return {name: field.default for name, field in Settings.model_fields.items()}
+
+
 def _add_key(parser: argparse.ArgumentParser, *, required: bool) -> None:
     from app.core.keys import SECRET_ENCODINGS
 
@@ -338,11 +345,11 @@ def _add_key(parser: argparse.ArgumentParser, *, required: bool) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*, serving: bool = True) -> argparse.ArgumentParser:
+    """The whole command line; ``serving=False`` leaves serve's settings unimported (other commands never use them)."""
     from app.core.keys import KEY_KINDS, SECRET_ENCODINGS
 
-    # The declared defaults, not Settings(): a bad JWTLENS_* variable must not break --help or decode.
-    defaults = {name: field.default for name, field in Settings.model_fields.items()}
+    defaults = _serve_defaults() if serving else {"host": "127.0.0.1", "port": 8000}
     parser = argparse.ArgumentParser(prog="jwtlens", description="A local JWT debugger.")
     parser.add_argument("--version", action="version", version=f"jwtlens {__version__}")
     commands = parser.add_subparsers(dest="command")
@@ -423,7 +430,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Bare `jwtlens` (or `jwtlens --port 9000`) means `jwtlens serve ...`.
     if not args or (args[0].startswith("-") and args[0] not in ("-h", "--help", "--version")):
         args = ["serve", *args]
-    parsed = build_parser().parse_args(args)
+    parsed = build_parser(serving=args[0] == "serve").parse_args(args)
     try:
         return _COMMANDS[parsed.command](parsed, sys.stdout)
     except UsageError as exc:

@@ -31,12 +31,15 @@ BENCHMARKS: dict[str, tuple[str, Callable[..., None], tuple[str, ...]]] = {
     "server": (
         "1. Server overhead (loopback, keep-alive)",
         server.run,
-        ("HS256 fragment throughput / ceiling (/healthz)",),
+        ("HS256 fragment throughput / ceiling (/healthz)", "POST /api/verify HS256 throughput / ceiling (/healthz)"),
     ),
     "core": (
         "1b. Core in-process vs joserfc bare verify",
         core.run,
-        ("RS256 core / joserfc decode+verify+claims (key in hand)",),
+        (
+            "RS256 core / joserfc decode+verify+claims (key in hand)",
+            "HS256 core, right secret, new token / joserfc (key in hand)",
+        ),
     ),
     "keystroke": (
         "2. Keystroke to screen (Chromium)",
@@ -44,7 +47,11 @@ BENCHMARKS: dict[str, tuple[str, Callable[..., None], tuple[str, ...]]] = {
         ("keystroke to Decoded pane p95 (debounce excluded)",),
     ),
     "page": ("3. Page weight (first load of /)", page.run, ("first load of /: bytes transferred",)),
-    "cold": ("4. Cold start (jwtlens serve -> 200 on /)", cold.run, ("cold start to first 200 on /",)),
+    "cold": (
+        "4. Cold start (jwtlens serve -> 200 on /; jwtlens decode)",
+        cold.run,
+        ("cold start to first 200 on /", "jwtlens decode / python -c 'import joserfc.jws, joserfc.jwt' (wall)"),
+    ),
     "memory": ("5. Memory (RSS under mixed load)", memory.run, ("RSS after 20,000 / after 1,000 requests",)),
     "scale": (
         "6. Scale (token size, weak-secret scan)",

@@ -45,13 +45,13 @@ def _padded_token(keys: Any, target_chars: int) -> str:
 
 def run(section: Section, quick: bool = False) -> None:
     from app.config import Settings
-    from app.core import policy_from_dict, verify
+    from app.core import parse_policy, verify
     from app.core.weak_secrets import SCAN_BUDGET_SECONDS, WEAK_SECRETS, find_weak_secret
 
     cap = Settings().max_token_bytes
     rounds, batch = (3, 0.05) if quick else (5, 0.12)
     keys = make_keys()
-    policy = policy_from_dict(POLICY)
+    policy = parse_policy(POLICY)
     sizes = {kb: min(kb * 1024, cap) for kb in SIZES_KB}
     results: dict[str, Any] = {"cap_chars": cap, "sizes_chars": {}, "algorithms": {}}
 

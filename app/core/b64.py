@@ -14,7 +14,8 @@ __all__ = ["Segment", "b64url_encode", "decode_segment"]
 _URLSAFE = re.compile(r"[A-Za-z0-9_-]*")
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _VALUE = {ch: i for i, ch in enumerate(_ALPHABET)}
-_TO_STANDARD = str.maketrans("-_", "+/")
+#: bytes.translate: several times faster than str.translate with a mapping
+_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
 #: characters in the last group -> the low bits of its last character that encode nothing
 _SPARE_BITS = {0: 0, 2: 0b1111, 3: 0b11}
 _LENIENT = re.compile(r"[A-Za-z0-9_\-+/]*=*")
@@ -41,7 +42,8 @@ def decode_segment(text: str, name: str) -> Segment:
     Anything else (other characters, an impossible length) is an InputError
     naming the segment and the position of the first bad character.
     """
-    if _URLSAFE.fullmatch(text) is None:
+    urlsafe = _URLSAFE.fullmatch(text) is not None
+    if not urlsafe:
         if _LENIENT.fullmatch(text) is None:
             pos = next(
                 (i for i, ch in enumerate(text) if not (ch.isascii() and (ch.isalnum() or ch in "-_+/="))), len(text)
@@ -55,16 +57,18 @@ def decode_segment(text: str, name: str) -> Segment:
             )
         if "=" in text.rstrip("="):
             raise InputError("bad_base64url", f"The {name} is not base64url: '=' padding in the middle", name)
-    core = text.rstrip("=")
+    # The usual case, plain base64url, skips the rewriting that padding and '+' '/' need.
+    core = text if urlsafe else text.rstrip("=")
     if len(core) % 4 == 1:
         raise InputError(
             "bad_base64url",
             f"The {name} is not base64url: its length ({len(core)} characters) cannot encode whole bytes",
             name,
         )
-    normal = core.replace("+", "-").replace("/", "_")
+    normal = core if urlsafe else core.replace("+", "-").replace("/", "_")
     try:
-        raw = binascii.a2b_base64((normal + "=" * (-len(normal) % 4)).translate(_TO_STANDARD), strict_mode=True)
+        encoded = (normal + "=" * (-len(normal) % 4)).encode("ascii")
+        raw = binascii.a2b_base64(encoded.translate(_TO_STANDARD), strict_mode=True)
     except (binascii.Error, ValueError):
         raise InputError("bad_base64url", f"The {name} is not valid base64url", name) from None
     # Canonical: no padding, no '+' '/', and the spare low bits of the last character are zero.

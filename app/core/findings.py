@@ -5,15 +5,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+from joserfc.jwk import OctKey
 
 from .algorithms import spec_for
 from .b64 import Segment
 from .jsonparse import Duplicate, json_kind
-from .keys import KeyInput
 from .timefmt import as_numeric_date, duration
 from .tokens import DecodedToken
-from .weak_secrets import find_weak_secret
+from .weak_secrets import weak_secret_of
+
+if TYPE_CHECKING:  # decoding alone never reads a key, so it does not import the key parsers
+    from .keys import KeyInput
 
 __all__ = ["Finding", "Severity", "key_findings", "sort_findings", "token_findings"]
 
@@ -80,9 +84,16 @@ def sort_findings(findings: list[Finding]) -> tuple[Finding, ...]:
 
 
 def token_findings(
-    token: DecodedToken, now: float | None = None, long_lifetime: float = DEFAULT_LONG_LIFETIME
+    token: DecodedToken,
+    now: float | None = None,
+    long_lifetime: float = DEFAULT_LONG_LIFETIME,
+    key_input: KeyInput | None = None,
 ) -> list[Finding]:
-    """What is risky about the token itself, whatever key it is checked with."""
+    """What is risky about the token itself, whatever key it is checked with.
+
+    ``key_input``, the key the token is checked with, only spares work: when its secret made the
+    signature, whether that secret is well known is a lookup rather than a scan of the list.
+    """
     found: list[Finding] = []
     header = token.header
     alg = header.get("alg")
@@ -103,7 +114,7 @@ def token_findings(
             )
         )
     elif alg in ("HS256", "HS384", "HS512") and token.signature:
-        weak = find_weak_secret(token.signing_input, token.signature, alg)
+        weak = weak_secret_of(token.signing_input, token.signature, alg, _secrets(key_input))
         if weak is not None:
             shown = repr(weak) if weak.strip() else "the empty secret" if not weak else "a whitespace secret"
             found.append(
@@ -205,6 +216,12 @@ def token_findings(
     if token.payload is not None:
         found += _claim_findings(token.payload, now, long_lifetime)
     return found
+
+
+def _secrets(key_input: KeyInput | None) -> list[bytes]:
+    if key_input is None:
+        return []
+    return [parsed.key.raw_value for parsed in key_input.keys if isinstance(parsed.key, OctKey)]
 
 
 def envelope_findings(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from .b64 import Segment, decode_segment
@@ -49,7 +50,7 @@ class DecodedToken:
     payload_json_kind: str | None = None  # "array", "string"... when JSON but not an object
     replaced_surrogates: tuple[str, ...] = field(default=())
 
-    @property
+    @cached_property
     def signing_input(self) -> bytes:
         header_seg, payload_seg, _ = self.segments
         return f"{header_seg.text}.{payload_seg.text}".encode()

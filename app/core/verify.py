@@ -353,7 +353,7 @@ def verify_token(
     applied = policy if isinstance(policy, Policy) else Policy()
     now = time.time() if applied.now is None else applied.now
     allowed = SUPPORTED if algorithms is None else tuple(a for a in algorithms if a in _SUPPORTED_SET)
-    findings = token_findings(token, now, long_lifetime)
+    findings = token_findings(token, now, long_lifetime, key_input)
     if key_input is not None:
         findings += key_findings(key_input, token.alg, "verify")
     signature = check_signature(token, key_input, allowed, allow_weak_keys=allow_weak_keys)

@@ -1,17 +1,18 @@
 """HMAC secrets that appear in tutorials, examples and default configurations.
 
 jwtlens's own list, bundled and offline: a token signed with one of these can be forged by
-anyone who has read the same tutorial. Checked against every HS* token, within a time bound.
+anyone who has read the same tutorial. Checked against every HS* token, within a time bound; when the
+user's own secret made the signature, looking that secret up in the list answers instead.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import time
+from collections.abc import Iterable
 from functools import lru_cache
 
-__all__ = ["WEAK_SECRETS", "find_weak_secret"]
+__all__ = ["WEAK_SECRETS", "find_weak_secret", "listed_secret", "weak_secret_of"]
 
 WEAK_SECRETS: tuple[str, ...] = (
     # documentation and playground examples
@@ -217,8 +218,30 @@ WEAK_SECRETS: tuple[str, ...] = (
 
 #: the scan stops after this long, so it can never become the slow part of a request
 SCAN_BUDGET_SECONDS = 0.05
-_DIGESTS = {"HS256": "sha256", "HS384": "sha384", "HS512": "sha512"}
+#: alg -> (hash name, MAC length)
+_DIGESTS = {"HS256": ("sha256", 32), "HS384": ("sha384", 48), "HS512": ("sha512", 64)}
 _ENCODED = tuple(secret.encode() for secret in WEAK_SECRETS)
+_BY_BYTES = {raw: secret for raw, secret in zip(_ENCODED, WEAK_SECRETS, strict=True)}
+
+
+def listed_secret(secret: bytes) -> str | None:
+    """The list's entry for exactly these secret bytes, if it has one (a set lookup, no HMAC)."""
+    return _BY_BYTES.get(secret)
+
+
+def weak_secret_of(signing_input: bytes, signature: bytes, alg: str, given: Iterable[bytes] = ()) -> str | None:
+    """The well-known secret behind ``signature``; the user's ``given`` secrets are asked first.
+
+    When one of them made the signature, the scan can tell nothing new: the answer is whether that
+    secret is listed. Only when none did (no key, or a wrong one) is the whole list tried.
+    """
+    digest, size = _DIGESTS.get(alg, ("", -1))
+    if len(signature) != size:
+        return None
+    for raw in given:
+        if hmac.compare_digest(hmac.digest(raw, signing_input, digest), signature):
+            return listed_secret(raw)
+    return find_weak_secret(signing_input, signature, alg)
 
 
 @lru_cache(maxsize=512)
@@ -229,9 +252,13 @@ def find_weak_secret(signing_input: bytes, signature: bytes, alg: str) -> str | 
     than building a key object per candidate, and the empty secret (which joserfc refuses) counts.
     Cached, as every keystroke in the key box re-checks the same token.
     """
-    digest = _DIGESTS.get(alg)
-    if digest is None or len(signature) != hashlib.new(digest).digest_size:
+    digest, size = _DIGESTS.get(alg, ("", -1))
+    if len(signature) != size:
         return None
+    return _scan(signing_input, signature, digest)
+
+
+def _scan(signing_input: bytes, signature: bytes, digest: str) -> str | None:
     started = time.perf_counter()
     for index, raw in enumerate(_ENCODED):
         if hmac.compare_digest(hmac.digest(raw, signing_input, digest), signature):
