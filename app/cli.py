@@ -105,7 +105,7 @@ def _json_arg(value: str | None, what: str) -> Any:
 
 def _cmd_decode(args: argparse.Namespace, out: TextIO) -> int:
     from app.core import decode
-    from app.core.inspect import token_kind
+    from app.core.tokens import token_kind
     from app.present import decode_json
 
     token = _read_token(args.token)
@@ -345,10 +345,12 @@ def _add_key(parser: argparse.ArgumentParser, *, required: bool) -> None:
     )
 
 
-def build_parser(*, serving: bool = True) -> argparse.ArgumentParser:
-    """The whole command line; ``serving=False`` leaves serve's settings unimported (other commands never use them)."""
-    from app.core.keys import KEY_KINDS, SECRET_ENCODINGS
+def build_parser(*, serving: bool = True, command: str | None = None) -> argparse.ArgumentParser:
+    """The command line; with ``command``, only that command's parser is built.
 
+    ``jwtlens decode`` then never loads the policy schema (for verify's flags) or the key readers;
+    ``serving=False`` leaves serve's settings unimported.
+    """
     defaults = _serve_defaults() if serving else {"host": "127.0.0.1", "port": 8000}
     parser = argparse.ArgumentParser(prog="jwtlens", description="A local JWT debugger.")
     parser.add_argument("--version", action="version", version=f"jwtlens {__version__}")
@@ -373,35 +375,40 @@ def build_parser(*, serving: bool = True) -> argparse.ArgumentParser:
         ("verify", "verify a JWS (or a JWE holding one) and its claims; exit 0 only when verified"),
         ("decrypt", "decrypt a JWE and verify a signed token inside it; exit 0 only when verified"),
     ):
-        command = commands.add_parser(name, help=help_)
-        command.add_argument("token", nargs="?", help="the token, @file, or - / nothing for stdin")
-        _add_key(command, required=False)
-        command.add_argument(
+        if command not in (None, name):
+            continue
+        from app.core.keys import KEY_KINDS, SECRET_ENCODINGS
+
+        inspecting = commands.add_parser(name, help=help_)
+        inspecting.add_argument("token", nargs="?", help="the token, @file, or - / nothing for stdin")
+        _add_key(inspecting, required=False)
+        inspecting.add_argument(
             "--key-kind",
             default="auto",
             choices=list(KEY_KINDS),
             help="what the key is: auto (read it), secret (HMAC) or public; never overrides a key-confusion refusal",
         )
-        command.add_argument("--inner-key", help="JWE holding a signed token: the inner token's key (default --key)")
-        command.add_argument(
+        inspecting.add_argument("--inner-key", help="JWE holding a signed token: the inner token's key (default --key)")
+        inspecting.add_argument(
             "--inner-secret-encoding", default="utf8", choices=list(SECRET_ENCODINGS), help="the inner key's encoding"
         )
-        command.add_argument("--alg", action="append", help="allowed algorithm (repeatable; default all)")
-        command.add_argument(
+        inspecting.add_argument("--alg", action="append", help="allowed algorithm (repeatable; default all)")
+        inspecting.add_argument(
             "--allow-weak-keys",
             action="store_true",
             help="testing only: accept keys RFC 7518 forbids",
         )
-        command.add_argument("--policy", help="a policy as JSON (the API's 'policy'), or @file")
-        _add_policy_flags(command)
-        command.add_argument("--json", action="store_true", help="print the API's JSON")
+        inspecting.add_argument("--policy", help="a policy as JSON (the API's 'policy'), or @file")
+        _add_policy_flags(inspecting)
+        inspecting.add_argument("--json", action="store_true", help="print the API's JSON")
 
-    sign = commands.add_parser("sign", help="sign a header and payload")
-    sign.add_argument("--header", required=True, help='header JSON or @file, e.g. \'{"alg": "HS256"}\'')
-    sign.add_argument("--payload", help="payload JSON or @file (default {})")
-    _add_key(sign, required=False)
-    sign.add_argument("--allow-none", action="store_true", help="allow alg none (an unsigned token), on purpose")
-    sign.add_argument("--json", action="store_true", help="print the API's JSON")
+    if command in (None, "sign"):
+        sign = commands.add_parser("sign", help="sign a header and payload")
+        sign.add_argument("--header", required=True, help='header JSON or @file, e.g. \'{"alg": "HS256"}\'')
+        sign.add_argument("--payload", help="payload JSON or @file (default {})")
+        _add_key(sign, required=False)
+        sign.add_argument("--allow-none", action="store_true", help="allow alg none (an unsigned token), on purpose")
+        sign.add_argument("--json", action="store_true", help="print the API's JSON")
 
     keygen = commands.add_parser("keygen", help="generate a key")
     keygen.add_argument("--kty", default="EC", choices=["RSA", "EC", "OKP", "oct"], help="key type (default EC)")
@@ -430,7 +437,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Bare `jwtlens` (or `jwtlens --port 9000`) means `jwtlens serve ...`.
     if not args or (args[0].startswith("-") and args[0] not in ("-h", "--help", "--version")):
         args = ["serve", *args]
-    parsed = build_parser(serving=args[0] == "serve").parse_args(args)
+    command = args[0] if args[0] in _COMMANDS else None
+    parsed = build_parser(serving=args[0] == "serve", command=command).parse_args(args)
     try:
         return _COMMANDS[parsed.command](parsed, sys.stdout)
     except UsageError as exc:

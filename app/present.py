@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from app.core import DecodeResult, InvalidPolicy, Policy, SignResult, Verdict, VerifyResult
-from app.core.claims import ClaimCheck, ClaimInfo
-from app.core.compare import Comparison
-from app.core.findings import Finding
-from app.core.inspect import Inspection
 from app.core.jsonparse import json_safe
-from app.core.jwe import DecodedJWE, DecryptResult
-from app.core.keytools import ConvertedKey, GeneratedKey
-from app.core.tokens import DecodedToken
+
+if TYPE_CHECKING:  # only types: `jwtlens decode` must not load the policy model, key readers or JWE code
+    from app.core.claims import ClaimCheck, ClaimInfo
+    from app.core.compare import Comparison
+    from app.core.decoding import DecodeResult
+    from app.core.findings import Finding
+    from app.core.inspect import Inspection
+    from app.core.jwe import DecodedJWE, DecryptResult
+    from app.core.keytools import ConvertedKey, GeneratedKey
+    from app.core.policy import InvalidPolicy, Policy
+    from app.core.sign import SignResult
+    from app.core.tokens import DecodedToken
+    from app.core.verify import Verdict, VerifyResult
 
 __all__ = ["FetchedKeys", "decode_json", "inspection_json", "sign_json", "verify_json"]
 
@@ -116,6 +121,8 @@ def verify_json(result: VerifyResult, key_label: str | None = None) -> dict[str,
 
 def _verdict_json(verdict: Verdict, policy: Policy | InvalidPolicy) -> dict[str, Any]:
     data: dict[str, Any] = {"status": verdict.status, "outcome": verdict.outcome, "reason": verdict.reason}
+    from app.core.policy import InvalidPolicy
+
     if isinstance(policy, InvalidPolicy):
         data["policy_problems"] = [{"field": p.field, "message": p.message} for p in policy.problems]
     return data

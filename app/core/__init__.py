@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .algorithms import ALGORITHMS, SUPPORTED
     from .claims import ClaimCheck, ClaimInfo
+    from .decoding import DecodeResult, decode
     from .errors import InputError, Problem
     from .findings import Finding
     from .keys import SECRET_ENCODINGS, KeyInput, ParsedKey, parse_key
     from .policy import POLICY_FIELDS, InvalidPolicy, Policy, PolicyProblem, ReplayGuard, Rule, RuleOp, parse_policy
     from .sign import SignResult, sign
     from .tokens import DecodedToken, decode_token
-    from .verify import DecodeResult, SignatureCheck, Verdict, VerifyResult, decode, verify
+    from .verify import SignatureCheck, Verdict, VerifyResult, verify
 
 __all__ = [
     "ALGORITHMS",
@@ -79,11 +80,11 @@ _HOMES = {
     "sign": "sign",
     "DecodedToken": "tokens",
     "decode_token": "tokens",
-    "DecodeResult": "verify",
+    "DecodeResult": "decoding",
     "SignatureCheck": "verify",
     "Verdict": "verify",
     "VerifyResult": "verify",
-    "decode": "verify",
+    "decode": "decoding",
     "verify": "verify",
 }
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Literal
 
 from .claims import ClaimCheck
 from .errors import InputError, Problem
@@ -16,12 +15,11 @@ from .findings import DEFAULT_LONG_LIFETIME, Finding, sort_findings
 from .jwe import DecodedJWE, DecryptResult, decode_jwe, decrypt_jwe
 from .keys import DEFAULT_MAX_KEY, KeyInput, parse_key
 from .policy import InvalidPolicy, Policy, ReplayGuard, check_claims
-from .tokens import DEFAULT_MAX_TOKEN, decode_token, extract_sized
+from .tokens import DEFAULT_MAX_TOKEN, TokenKind, decode_token, token_kind
 from .verify import Verdict, VerifyResult, claims_verdict, verify_token
 
 __all__ = ["Inspection", "KeyText", "TokenKind", "inspect", "token_kind"]
 
-TokenKind = Literal["JWS", "JWE"]
 #: JWE key management where the sender had to hold the same secret: decrypting authenticates the sender
 _SYMMETRIC_PREFIXES = ("dir", "A128", "A192", "A256", "PBES2")
 
@@ -63,12 +61,6 @@ class Inspection:
         elif self.jwe is not None:
             found += self.jwe.findings
         return sort_findings(found)
-
-
-def token_kind(text: str, *, max_size: int = DEFAULT_MAX_TOKEN) -> TokenKind:
-    """JWE for five dot-separated parts, JWS otherwise (decode_token names what is wrong with those)."""
-    found = extract_sized(text, max_size, "JWT")
-    return "JWE" if found.token.count(".") == 4 else "JWS"
 
 
 def _parse(key: KeyText | None, max_key: int) -> KeyInput | None:

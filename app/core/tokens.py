@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 
 from .b64 import Segment, decode_segment
 from .errors import InputError
@@ -14,15 +14,26 @@ from .jsonparse import Duplicate, ParsedJSON, json_kind, parse_json
 __all__ = [
     "DEFAULT_MAX_TOKEN",
     "DecodedToken",
+    "TokenKind",
     "decode_token",
     "extract_sized",
     "header_object",
     "segment_count_problem",
+    "token_kind",
 ]
 
 DEFAULT_MAX_TOKEN = 256 * 1024
 #: pasted text (a HAR file, a log line) may be larger than the token it holds, up to this many times
 _PASTE_FACTOR = 16
+
+
+TokenKind = Literal["JWS", "JWE"]
+
+
+def token_kind(text: str, *, max_size: int = DEFAULT_MAX_TOKEN) -> TokenKind:
+    """JWE for five dot-separated parts, JWS otherwise (decode_token names what is wrong with those)."""
+    found = extract_sized(text, max_size, "JWT")
+    return "JWE" if found.token.count(".") == 4 else "JWS"
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,6 @@ from .tokens import DEFAULT_MAX_TOKEN, DecodedToken, decode_token
 
 __all__ = [
     "UNDERSTOOD_CRIT",
-    "DecodeResult",
     "KeyAttempt",
     "KeyUsed",
     "SignatureCheck",
@@ -32,7 +31,6 @@ __all__ = [
     "VerifyResult",
     "check_signature",
     "claims_verdict",
-    "decode",
     "verdict_for",
     "verify",
     "verify_token",
@@ -80,13 +78,6 @@ class Verdict:
 
 
 @dataclass(frozen=True)
-class DecodeResult:
-    token: DecodedToken
-    claims: tuple[ClaimInfo, ...]
-    findings: tuple[Finding, ...]
-
-
-@dataclass(frozen=True)
 class VerifyResult:
     token: DecodedToken
     signature: SignatureCheck
@@ -107,19 +98,6 @@ class VerifyResult:
     def claim_infos(self) -> tuple[ClaimInfo, ...]:
         """The claims as the page shows them; computed only when rendered (the API does not need them)."""
         return describe_claims(self.token.payload, self.now)
-
-
-def decode(
-    text: str,
-    *,
-    now: float | None = None,
-    max_token: int = DEFAULT_MAX_TOKEN,
-    long_lifetime: float = DEFAULT_LONG_LIFETIME,
-) -> DecodeResult:
-    token = decode_token(text, max_size=max_token)
-    moment = time.time() if now is None else now
-    findings = token_findings(token, moment, long_lifetime)
-    return DecodeResult(token, describe_claims(token.payload, moment), sort_findings(findings))
 
 
 def _fail(token: DecodedToken, status: SignatureStatus, message: str, **extra: object) -> SignatureCheck:
