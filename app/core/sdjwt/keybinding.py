@@ -111,9 +111,11 @@ def check_key_binding(
 ) -> KeyBinding:
     """Every KB-JWT rule as a row; with no KB-JWT, one row saying whether one was required."""
     if parts.kb_jwt is None:
-        status = "fail" if expect.required else "skip"
-        why = "required (kb_aud, kb_nonce or holder_key was given)" if expect.required else "none required"
-        return KeyBinding(False, expect.required, (ClaimCheck("kb_jwt", status, f"no Key Binding JWT; {why}"),))
+        if expect.required:
+            row = ClaimCheck("kb_jwt", "fail", "no Key Binding JWT, but kb_aud, kb_nonce or holder_key asks for one")
+        else:
+            row = ClaimCheck("kb_jwt", "skip", "no Key Binding JWT; none required")
+        return KeyBinding(False, expect.required, (row,))
     try:
         token = decode_token(parts.kb_jwt)
     except InputError as exc:
