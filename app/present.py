@@ -7,14 +7,16 @@ from typing import Any
 from app.core import DecodeResult, InvalidPolicy, Policy, SignResult, Verdict, VerifyResult
 from app.core.claims import ClaimCheck, ClaimInfo
 from app.core.compare import Comparison
+from app.core.dpop import DpopResult
 from app.core.findings import Finding
 from app.core.inspect import Inspection
 from app.core.jsonparse import json_safe
 from app.core.jwe import DecodedJWE, DecryptResult
 from app.core.keytools import ConvertedKey, GeneratedKey
+from app.core.sdjwt import SdJwt
 from app.core.tokens import DecodedToken
 
-__all__ = ["decode_json", "sign_json", "verify_json"]
+__all__ = ["decode_json", "dpop_json", "sd_jwt_json", "sign_json", "verify_json"]
 
 
 def _claim_info(info: ClaimInfo) -> dict[str, Any]:
@@ -52,7 +54,14 @@ def decode_json(result: DecodeResult) -> dict[str, Any]:
 def inspection_json(result: Inspection) -> dict[str, Any]:
     """The one answer for any token: a JWS's verify_json; for a JWE its header, decryption and nested token."""
     if result.kind == "JWS" and result.signed is not None:
-        return {"type": "JWS", **verify_json(result.signed)}
+        answer = {"type": "JWS", **verify_json(result.signed)}
+        if result.sd_jwt is not None:
+            answer.update(type="SD-JWT", sd_jwt=sd_jwt_json(result.sd_jwt), findings=_findings(result.findings))
+        if result.dpop is not None:
+            answer["dpop"] = dpop_json(result.dpop)
+        answer["verdict"] = _verdict_json(result.verdict, result.policy)
+        answer["verified"] = result.verified
+        return answer
     data: dict[str, Any] = {"type": "JWE"}
     if result.jwe is not None:
         data["jwe"] = jwe_header_json(result.jwe)
@@ -183,3 +192,39 @@ def converted_json(result: ConvertedKey) -> dict[str, Any]:
             for k in result.keys
         ],
     }
+
+
+def sd_jwt_json(result: SdJwt) -> dict[str, Any]:
+    """Disclosures with where each digest sits, the reconstructed claims, the checks and the key binding."""
+    kb = result.key_binding
+    return {
+        "disclosures": [
+            {
+                "digest": row.disclosure.digest,
+                "salt": row.disclosure.salt,
+                "name": row.disclosure.name,
+                "value": json_safe(row.disclosure.value),
+                "status": row.status,
+                "path": row.path,
+                "message": row.message,
+            }
+            for row in result.reconstruction.rows
+        ],
+        "claims": json_safe(result.reconstruction.claims),
+        "disclosed": sorted(result.reconstruction.disclosed_names),
+        "decoys": result.reconstruction.decoys,
+        "vct": result.vct,
+        "checks": [_claim_check(c) for c in result.checks],
+        "key_binding": {
+            "present": kb.present,
+            "required": kb.required,
+            "valid": kb.valid,
+            "checks": [_claim_check(c) for c in kb.checks],
+            "header": json_safe(kb.header),
+            "payload": json_safe(kb.payload),
+        },
+    }
+
+
+def dpop_json(result: DpopResult) -> dict[str, Any]:
+    return {"valid": result.valid, "jkt": result.jkt, "checks": [_claim_check(c) for c in result.checks]}

@@ -138,12 +138,17 @@ def inspect(
     now = time.time() if applied.now is None else applied.now
     parts = split_sd_jwt(text, max_size=max_token)
     if parts is not None:
+        try:
+            expect = KeyBindingExpectation(kb_aud, kb_nonce, _parse(holder_key, max_key))
+        except InputError as exc:
+            raise InputError(
+                exc.problem.code, f"Holder key: {exc.problem.message}", "holder_key", too_large=exc.problem.too_large
+            ) from None
         problem = None
         try:
             key_input = _parse(key, max_key)
-            expect = KeyBindingExpectation(kb_aud, kb_nonce, _parse(holder_key, max_key))
         except InputError as exc:
-            key_input, expect, problem = None, KeyBindingExpectation(kb_aud, kb_nonce), exc.problem
+            key_input, problem = None, exc.problem
         signed, sd = verify_sd_jwt(parts, key_input, expect, max_token=max_token, now=now, **options)  # type: ignore[arg-type]
         result = Inspection("JWS", signed.verdict, policy, signed=signed, key_problem=problem, now=now, sd_jwt=sd)
         return _with_dpop(result, dpop, None, applied, options)
@@ -216,7 +221,9 @@ def _with_dpop(
             max_token=max_token,
         )
     except InputError as exc:
-        raise InputError(exc.problem.code, f"DPoP proof: {exc.problem.message}", "dpop.proof") from None
+        raise InputError(
+            exc.problem.code, f"DPoP proof: {exc.problem.message}", "dpop.proof", too_large=exc.problem.too_large
+        ) from None
     verdict = result.verdict
     if verdict.status == 200 and not checked.valid:
         failed = next(c for c in checked.checks if c.status == "fail")
