@@ -131,8 +131,8 @@ def check_key_binding(
     signature = check_signature(token, key, [a for a in allowed if not a.startswith("HS")])
     rows.append(ClaimCheck("signature", "pass" if signature.valid else "fail", signature.message))
     payload = token.payload or {}
-    if sd_alg not in HASHES:
-        rows.append(ClaimCheck("sd_hash", "fail", "no usable _sd_alg to compute sd_hash with"))
+    if sd_alg not in HASHES or not parts.presented.isascii():
+        rows.append(ClaimCheck("sd_hash", "fail", "no sd_hash can be computed: no usable _sd_alg, or non-ASCII text"))
     elif payload.get("sd_hash") == digest_of(parts.presented, sd_alg):
         rows.append(ClaimCheck("sd_hash", "pass", f"{sd_alg} of the presented SD-JWT matches"))
     else:

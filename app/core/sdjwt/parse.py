@@ -16,8 +16,8 @@ __all__ = ["HASHES", "Disclosure", "SdJwtParts", "decode_disclosure", "digest_of
 
 #: IANA "Named Information Hash Algorithm" names an issuer may put in _sd_alg (RFC 9901 §4.1.1)
 HASHES = {"sha-256": "sha256", "sha-384": "sha384", "sha-512": "sha512", "sha3-256": "sha3_256", "sha3-512": "sha3_512"}
-#: an SD-JWT is pasted alone: base64url, dots and tildes, nothing else (no trimming to fit)
-_SHAPE = re.compile(r"[A-Za-z0-9_\-.=+/]+~[A-Za-z0-9_\-.=+/~]*")
+#: an SD-JWT is pasted alone, without spaces; a bad character in a disclosure is that disclosure's problem
+_SHAPE = re.compile(r"[^\s~]+~\S*")
 
 
 @dataclass(frozen=True)
