@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from joserfc import jws
-from joserfc.jwk import ECKey
+from joserfc.jwk import ECKey, OKPKey
 
 
 def b64(data: bytes) -> str:
@@ -23,8 +23,9 @@ def digest(text: str, alg: str = "sha256") -> str:
     return b64(hashlib.new(alg, text.encode()).digest())
 
 
-def signed(header: dict[str, Any], payload: dict[str, Any], key: ECKey) -> str:
-    return jws.serialize_compact({"alg": "ES256", **header}, json.dumps(payload).encode(), key)
+def signed(header: dict[str, Any], payload: dict[str, Any], key: ECKey | OKPKey) -> str:
+    protected = {"alg": "ES256", **header}
+    return jws.serialize_compact(protected, json.dumps(payload).encode(), key, algorithms=[protected["alg"]])
 
 
 def issue(
