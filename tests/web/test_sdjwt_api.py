@@ -131,3 +131,25 @@ def test_unreadable_dpop_proof_is_400_without_echo(client):
     assert error["segment"] == "dpop.proof" and "eyJzZWNyZXQ" not in error["message"]
     missing = client.post("/api/verify", json={"token": SD["issuance"], "dpop": {"proof": "x"}})
     assert missing.status_code == 422
+
+
+def test_token_fragment_shows_disclosures_and_dpop(client):
+    kb = SD["kb"]
+    form = {
+        "token": SD["presentation"],
+        "key": json.dumps(SD["issuer_public_jwk"]),
+        "kb_aud": kb["aud"],
+        "kb_nonce": kb["nonce"],
+        "policy_now": str(kb["iat"]),
+        "dpop_proof": DPOP["resource_proof"],
+        "dpop_htm": "GET",
+        "dpop_htu": "https://elsewhere.example/",
+    }
+    html = client.post("/fragments/token", data=form).text
+    assert 'id="disclosures"' in html and "<html" not in html
+    shown = [row for row in SD["disclosures"] if row["salt"] in html]
+    assert len(shown) == 4 and all(row["salt"] in html for row in shown)
+    assert html.count('data-status="disclosed"') == 4 and "Key binding (valid)" in html
+    assert "selectively disclosed" in html and "always visible" in html
+    assert 'id="dpop-status"' in html and "DPoP proof invalid" in html
+    assert "Not verified" in html  # the DPoP htu failure turns the verdict into a 401
