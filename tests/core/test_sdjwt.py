@@ -14,6 +14,7 @@ from sd_jwt.holder import SDJWTHolder
 from sd_jwt.issuer import SDJWTIssuer
 from sd_jwt.verifier import SDJWTVerifier
 
+from app.core.errors import InputError
 from app.core.inspect import Inspection, KeyText, inspect
 from app.core.policy import Policy
 from app.core.sdjwt import KB_MAX_AGE, split_sd_jwt
@@ -121,6 +122,9 @@ def test_not_an_sd_jwt_is_left_alone(issuer: ECKey) -> None:
     assert split_sd_jwt(jwt) is None
     assert split_sd_jwt("not~a~token") is None
     assert split_sd_jwt(jwt + "~ with spaces~") is None
+    for spelling in (f"Bearer {jwt}~", f"  DPoP {jwt}~\n", f"Authorization: bearer {jwt}~"):
+        found = split_sd_jwt(spelling)
+        assert found is not None and found.issuer_jwt == jwt and found.presented == jwt + "~"
     result = _run(jwt, issuer)
     assert result.verified and result.sd_jwt is None
 
@@ -356,3 +360,12 @@ def test_deep_chains_of_disclosures_are_bounded(issuer: ECKey) -> None:
         inner = {"_sd": [digest(text)]}
     result = _run(_token(issuer, inner, texts[::-1]), issuer)
     assert result.verdict.status == 401 and _check(result, "structure") == "fail"
+
+
+def test_an_sd_jwt_over_the_limit_is_refused_not_cut_to_its_jwt(issuer: ECKey) -> None:
+    sd_jwt, _ = issue({"sub": "u"}, {"email": "a@b.example"}, issuer)
+    padded = sd_jwt + "~".join(disclosure(f"s{i}", f"c{i}", "x" * 64) for i in range(40)) + "~"
+    assert _run(sd_jwt, issuer, max_token=len(sd_jwt)).verified
+    with pytest.raises(InputError) as caught:
+        _run(padded, issuer, max_token=len(padded) - 1)
+    assert caught.value.problem.too_large and caught.value.problem.status == 413

@@ -18,6 +18,8 @@ __all__ = ["HASHES", "Disclosure", "SdJwtParts", "decode_disclosure", "digest_of
 HASHES = {"sha-256": "sha256", "sha-384": "sha384", "sha-512": "sha512", "sha3-256": "sha3_256", "sha3-512": "sha3_512"}
 #: an SD-JWT is pasted alone, without spaces; a bad character in a disclosure is that disclosure's problem
 _SHAPE = re.compile(r"[^\s~]+~\S*")
+#: how an SD-JWT travels in a request: after an Authorization header's scheme
+_SCHEME = re.compile(r"^\s*(?:authorization\s*:\s*)?(?:bearer|dpop)\s+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -49,13 +51,20 @@ class Disclosure:
 
 
 def split_sd_jwt(text: str, *, max_size: int = DEFAULT_MAX_TOKEN) -> SdJwtParts | None:
-    """The parts of ``text`` when it is an SD-JWT (a JWS followed by '~'), else None."""
-    stripped = text.strip()
-    if "~" not in stripped or len(stripped) > max_size or _SHAPE.fullmatch(stripped) is None:
+    """The parts of ``text`` when it is an SD-JWT (a JWS followed by '~'), else None; InputError when too large."""
+    stripped = _SCHEME.sub("", text, count=1).strip()
+    if "~" not in stripped or _SHAPE.fullmatch(stripped) is None:
         return None
+    if stripped.split("~", 1)[0].count(".") != 2:
+        return None
+    if len(stripped) > max_size:
+        raise InputError(
+            "token_too_large",
+            f"The SD-JWT is {len(stripped):,} characters; the limit is {max_size:,}",
+            "token",
+            too_large=True,
+        )
     parts = stripped.split("~")
-    if parts[0].count(".") != 2:
-        return None
     last = parts[-1]
     return SdJwtParts(parts[0], tuple(parts[1:-1]), last or None, stripped[: len(stripped) - len(last)])
 
