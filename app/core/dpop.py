@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,7 +19,7 @@ from .timefmt import as_numeric_date
 from .tokens import DEFAULT_MAX_TOKEN, DecodedToken, decode_token
 from .verify import check_signature
 
-__all__ = ["DPOP_MAX_AGE", "DpopRequest", "DpopResult", "ath_of", "check_dpop", "is_dpop", "normal_htu"]
+__all__ = ["DPOP_MAX_AGE", "DpopRequest", "DpopResult", "ath_of", "check_dpop", "is_dpop", "normal_htu", "record_proof"]
 
 #: a proof older than this (plus the leeway) is refused: proofs are made per request (RFC 9449 §11.1)
 DPOP_MAX_AGE = 300
@@ -156,7 +156,6 @@ def check_dpop(
     leeway: float = 0.0,
     algorithms: Collection[str] | None = None,
     replay: ReplayGuard | None = None,
-    record_jti: bool = False,
     max_token: int = DEFAULT_MAX_TOKEN,
 ) -> DpopResult:
     """Every RFC 9449 §4.3 check as a row; InputError only when the proof cannot be read at all."""
@@ -186,13 +185,23 @@ def check_dpop(
     if request.access_token is not None:
         rows += _token_rows(payload, request.access_token, jkt, max_token)
     if replay is not None and isinstance(jti, str) and jti and jkt is not None:
-        rows.append(_replay(replay, jkt, jti, now, record_jti and all(r.status != "fail" for r in rows)))
+        seen = replay.first_seen(_scope(jkt), jti)
+        rows.append(_REPLAYED if seen is not None else ClaimCheck("replay", "pass", "first use of this jti"))
     return DpopResult(tuple(rows), jkt, token.header, token.payload)
 
 
-def _replay(replay: ReplayGuard, jkt: str, jti: str, now: float, record: bool) -> ClaimCheck:
-    issuer = f"dpop:{jkt}"  # jti values are unique per key, so the key's thumbprint scopes them
-    seen = replay.record(issuer, jti, now + 2 * DPOP_MAX_AGE) if record else replay.first_seen(issuer, jti)
-    if seen is not None:
-        return ClaimCheck("replay", "fail", "this proof's jti was already used")
-    return ClaimCheck("replay", "pass", "first use of this jti" + (" (recorded)" if record else ""))
+_REPLAYED = ClaimCheck("replay", "fail", "this proof's jti was already used")
+
+
+def _scope(jkt: str) -> str:
+    return f"dpop:{jkt}"  # jti values are unique per key, so the key's thumbprint scopes them
+
+
+def record_proof(result: DpopResult, replay: ReplayGuard, now: float) -> DpopResult:
+    """Record an accepted proof's jti atomically; when another request recorded it first, this one is the replay."""
+    jti = (result.payload or {}).get("jti")
+    if not result.valid or result.jkt is None or not isinstance(jti, str):
+        return result
+    seen = replay.record(_scope(result.jkt), jti, now + 2 * DPOP_MAX_AGE)
+    row = _REPLAYED if seen is not None else ClaimCheck("replay", "pass", "first use of this jti (recorded)")
+    return replace(result, checks=(*(c for c in result.checks if c.name != "replay"), row))

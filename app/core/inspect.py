@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from .claims import ClaimCheck
-from .dpop import DpopRequest, DpopResult, check_dpop
+from .dpop import DpopRequest, DpopResult, check_dpop, record_proof
 from .errors import InputError, Problem
 from .findings import DEFAULT_LONG_LIFETIME, Finding, sort_findings
 from .jwe import DecodedJWE, DecryptResult, decode_jwe, decrypt_jwe
@@ -149,9 +149,18 @@ def inspect(
             key_input = _parse(key, max_key)
         except InputError as exc:
             key_input, problem = None, exc.problem
-        signed, sd = verify_sd_jwt(parts, key_input, expect, max_token=max_token, now=now, **options)  # type: ignore[arg-type]
+        checked = _proof(dpop, None, applied, options, now, max_token)
+        record = record_jti and (checked is None or checked.valid)
+        signed, sd = verify_sd_jwt(
+            parts,
+            key_input,
+            expect,
+            max_token=max_token,
+            now=now,
+            **{**options, "record_jti": record},  # type: ignore[arg-type]
+        )
         result = Inspection("JWS", signed.verdict, policy, signed=signed, key_problem=problem, now=now, sd_jwt=sd)
-        return _with_dpop(result, dpop, None, applied, options)
+        return _with_proof(result, checked, applied, options)
     if token_kind(text, max_size=max_token) == "JWS":
         token = decode_token(text, max_size=max_token)
         problem = None
@@ -159,9 +168,11 @@ def inspect(
             key_input = _parse(key, max_key)
         except InputError as exc:
             key_input, problem = None, exc.problem
-        signed = verify_token(token, key_input, **options)  # type: ignore[arg-type]
+        checked = _proof(dpop, token.text, applied, options, now, max_token)
+        record = record_jti and (checked is None or checked.valid)
+        signed = verify_token(token, key_input, **{**options, "record_jti": record})  # type: ignore[arg-type]
         result = Inspection("JWS", signed.verdict, policy, signed=signed, key_problem=problem, now=signed.now)
-        return _with_dpop(result, dpop, token.text, applied, options, max_token)
+        return _with_proof(result, checked, applied, options)
 
     jwe = decode_jwe(text, max_size=max_token)
     if key is None:
@@ -197,33 +208,43 @@ def inspect(
     return Inspection("JWE", verdict, policy, jwe=jwe, decrypted=decrypted, jwe_claims=claims, now=now)
 
 
-def _with_dpop(
-    result: Inspection,
+def _proof(
     request: DpopRequest | None,
     access_token: str | None,
     policy: Policy,
     options: Mapping[str, Any],
-    max_token: int = DEFAULT_MAX_TOKEN,
-) -> Inspection:
-    """The DPoP proof checked beside the token; a failing proof turns an accepted token into a 401."""
+    now: float,
+    max_token: int,
+) -> DpopResult | None:
+    """The DPoP proof checked before the token, so a failing proof records no jti."""
     if request is None:
-        return result
+        return None
     if request.access_token is None and access_token is not None and access_token != request.proof.strip():
         request = replace(request, access_token=access_token)  # the token being verified is the one presented
     try:
-        checked = check_dpop(
+        return check_dpop(
             request,
-            now=result.now,
+            now=now,
             leeway=policy.leeway_seconds,
             algorithms=options["algorithms"],
             replay=options["replay"] if policy.replay else None,
-            record_jti=bool(options["record_jti"]) and result.verified,
             max_token=max_token,
         )
     except InputError as exc:
         raise InputError(
             exc.problem.code, f"DPoP proof: {exc.problem.message}", "dpop.proof", too_large=exc.problem.too_large
         ) from None
+
+
+def _with_proof(
+    result: Inspection, checked: DpopResult | None, policy: Policy, options: Mapping[str, Any]
+) -> Inspection:
+    """A failing proof turns an accepted token into a 401; an accepted pair records the proof's jti."""
+    if checked is None:
+        return result
+    replay = options["replay"]
+    if options["record_jti"] and policy.replay and replay is not None and result.verified:
+        checked = record_proof(checked, replay, result.now)
     verdict = result.verdict
     if verdict.status == 200 and not checked.valid:
         failed = next(c for c in checked.checks if c.status == "fail")

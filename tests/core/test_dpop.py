@@ -11,7 +11,7 @@ import pytest
 from joserfc.jwk import ECKey, OKPKey
 from jwcrypto.jwk import JWK
 
-from app.core.dpop import DpopRequest, ath_of, check_dpop, normal_htu
+from app.core.dpop import DpopRequest, ath_of, check_dpop, normal_htu, record_proof
 from app.core.errors import InputError
 from app.core.inspect import KeyText, inspect
 from app.core.policy import Policy, ReplayGuard
@@ -169,9 +169,14 @@ def test_nonce_and_replay(key: ECKey) -> None:
     no_nonce = dpop_proof(key, "GET", URL, NOW)
     assert _status(check_dpop(DpopRequest(no_nonce, "GET", URL, nonce="n"), now=NOW), "nonce") == "fail"
     replay = MemoryReplay()
-    first = check_dpop(DpopRequest(no_nonce, "GET", URL), now=NOW, replay=replay, record_jti=True)
-    again = check_dpop(DpopRequest(no_nonce, "GET", URL), now=NOW, replay=replay, record_jti=True)
-    assert first.valid and _status(again, "replay") == "fail" and not again.valid
+    first = check_dpop(DpopRequest(no_nonce, "GET", URL), now=NOW, replay=replay)
+    assert first.valid and _status(first, "replay") == "pass" and not replay.seen
+    recorded = record_proof(first, replay, NOW)
+    assert recorded.valid and len(replay.seen) == 1
+    again = check_dpop(DpopRequest(no_nonce, "GET", URL), now=NOW, replay=replay)
+    assert _status(again, "replay") == "fail" and not again.valid
+    # Two requests racing with one proof: the one that records second is the replay.
+    assert not record_proof(first, replay, NOW).valid
 
 
 def test_dpop_beside_a_token_in_inspect(key: ECKey) -> None:
@@ -186,3 +191,18 @@ def test_dpop_beside_a_token_in_inspect(key: ECKey) -> None:
     with pytest.raises(InputError) as caught:
         inspect(access, issuer_key, policy=Policy(now=NOW), dpop=DpopRequest("eyJhbGciOi.x", "GET", URL))
     assert caught.value.problem.segment == "dpop.proof" and "eyJhbGciOi" not in caught.value.problem.message
+
+
+def test_a_failing_proof_records_neither_jti(key: ECKey) -> None:
+    issuer = ECKey.generate_key("P-256")
+    access = signed({}, {"sub": "u", "jti": "at-1", "cnf": {"jkt": key.thumbprint()}}, issuer)
+    issuer_key = KeyText(json.dumps(issuer.as_dict(private=False)))
+    proof = dpop_proof(key, "GET", URL, NOW, ath=ath_of(access))
+    replay, policy = MemoryReplay(), Policy(now=NOW, replay=True)
+    options: dict[str, Any] = {"policy": policy, "replay": replay, "record_jti": True}
+    wrong = inspect(access, issuer_key, dpop=DpopRequest(proof, "GET", URL + "/x"), **options)
+    assert wrong.verdict.status == 401 and not replay.seen
+    good = inspect(access, issuer_key, dpop=DpopRequest(proof, "GET", URL), **options)
+    assert good.verified and len(replay.seen) == 2  # the access token's jti and the proof's
+    again = inspect(access, issuer_key, dpop=DpopRequest(proof, "GET", URL), **options)
+    assert again.verdict.status == 401
