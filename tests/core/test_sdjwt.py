@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from joserfc.jwk import ECKey
 from jwcrypto.jwk import JWK
 from sd_jwt.common import SDObj
@@ -369,3 +371,40 @@ def test_an_sd_jwt_over_the_limit_is_refused_not_cut_to_its_jwt(issuer: ECKey) -
     with pytest.raises(InputError) as caught:
         _run(padded, issuer, max_token=len(padded) - 1)
     assert caught.value.problem.too_large and caught.value.problem.status == 413
+
+
+_FUZZ_KEY = ECKey.generate_key("P-256")  # hypothesis runs a test many times; one key serves them all
+_PIECES = st.sampled_from(
+    [
+        disclosure("s", "a", 1),
+        disclosure("s", "b", {"_sd": ["x"]}),
+        disclosure("s", [1]),
+        disclosure("s", "_sd", 1),
+        "WyJzIiwgImEiXQ",
+        "e30",
+        "!!",
+        "",
+        "é",
+        "eyJhbGciOiJFUzI1NiJ9.e30.AA",
+    ]
+)
+
+
+@given(
+    pieces=st.lists(_PIECES, max_size=8),
+    payload=st.dictionaries(
+        st.sampled_from(["_sd", "a", "list", "_sd_alg"]),
+        st.one_of(
+            st.lists(st.one_of(st.text(max_size=5), st.dictionaries(st.just("..."), st.text(max_size=5))), max_size=4),
+            st.text(max_size=5),
+            st.integers(),
+        ),
+        max_size=4,
+    ),
+)
+@settings(max_examples=150, deadline=None)
+def test_any_mix_of_disclosures_is_a_result_never_a_crash(pieces: list[str], payload: dict[str, Any]) -> None:
+    text = "~".join([_token(_FUZZ_KEY, payload, []).rstrip("~"), *pieces, ""])
+    result = _run(text, _FUZZ_KEY, kb_nonce="n")
+    assert result.sd_jwt is not None and not result.verified  # a KB-JWT was asked for and none is valid
+    assert all(c.status in ("pass", "fail", "warn", "skip") for c in result.sd_jwt.checks)
