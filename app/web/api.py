@@ -13,6 +13,7 @@ from app.core.dpop import DpopRequest
 from app.core.inspect import KeyText, inspect, token_kind
 from app.core.jwe import decode_jwe
 from app.core.keys import KeyKind
+from app.core.sdjwt import issue_sd_jwt
 from app.present import compare_json, decode_json, inspection_json, jwe_header_json, sign_json
 from app.store import ReplayLog, Store
 
@@ -102,6 +103,10 @@ class SignRequest(BaseModel):
     key: str | None = Field(None, description="HMAC secret, private PEM or private JWK")
     secret_encoding: SecretEncoding = "utf8"
     allow_none: bool = Field(False, description="Allow alg 'none' (an unsigned token), on purpose only")
+    disclose: list[str] | None = Field(
+        None, description="Issue an SD-JWT: these top-level claims become selectively disclosable (RFC 9901)"
+    )
+    decoys: int = Field(0, description="SD-JWT: this many decoy digests hide how many claims are disclosable")
 
 
 @router.post("/decode", responses=_ERRORS, summary="Decode a token without a key")
@@ -165,6 +170,19 @@ def api_replay_clear(store: StoreDep) -> dict[str, int]:
 
 @router.post("/sign", responses=_ERRORS, summary="Sign a header and payload")
 def api_sign(body: SignRequest, settings: SettingsDep) -> dict[str, Any]:
+    if body.disclose is not None:
+        if not isinstance(body.payload, dict):
+            raise InputError("sd_payload", "An SD-JWT's payload must be a JSON object", "payload")
+        issued = issue_sd_jwt(
+            body.header,
+            body.payload,
+            body.key,
+            body.disclose,
+            decoys=body.decoys,
+            secret_encoding=body.secret_encoding,
+            max_key=settings.max_key_bytes,
+        )
+        return {**sign_json(issued.signed), "token": issued.token, "disclosures": list(issued.disclosures)}
     result = sign(
         body.header,
         body.payload,

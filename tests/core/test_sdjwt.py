@@ -19,7 +19,7 @@ from sd_jwt.verifier import SDJWTVerifier
 from app.core.errors import InputError
 from app.core.inspect import Inspection, KeyText, inspect
 from app.core.policy import Policy
-from app.core.sdjwt import KB_MAX_AGE, split_sd_jwt
+from app.core.sdjwt import KB_MAX_AGE, issue_sd_jwt, split_sd_jwt
 from tests.sdjwt_tokens import digest, disclosure, issue, key_binding, signed
 
 VECTORS = json.loads((Path(__file__).parents[2] / "../shared/vectors/rfc-examples/sdjwt-dpop.json").read_text())
@@ -408,3 +408,53 @@ def test_any_mix_of_disclosures_is_a_result_never_a_crash(pieces: list[str], pay
     result = _run(text, _FUZZ_KEY, kb_nonce="n")
     assert result.sd_jwt is not None and not result.verified  # a KB-JWT was asked for and none is valid
     assert all(c.status in ("pass", "fail", "warn", "skip") for c in result.sd_jwt.checks)
+
+
+# --- issuing (sign mode) ----------------------------------------------------------------------------------------
+
+
+def test_issued_sd_jwts_verify_here_and_with_the_reference(issuer: ECKey, holder: ECKey) -> None:
+    payload = {
+        "iss": "https://i.example",
+        "sub": "u9",
+        "email": "e@x.example",
+        "age": 40,
+        "cnf": {"jwk": holder.as_dict(private=False)},
+    }
+    private = json.dumps(issuer.as_dict(private=True))
+    issued = issue_sd_jwt({"alg": "ES256"}, payload, private, ["email", "age", "sub"], decoys=3)
+    assert len(issued.disclosures) == 3 and issued.token.endswith("~")
+    ours = _run(issued.token, issuer)
+    assert ours.verified and ours.sd_jwt is not None
+    assert ours.sd_jwt.reconstruction.claims == payload and ours.sd_jwt.reconstruction.decoys == 3
+    assert ours.sd_jwt.reconstruction.disclosed_names == {"email", "age", "sub"}
+    theirs = SDJWTVerifier(issued.token, lambda *_: _jwcrypto(issuer)).get_verified_payload()
+    assert theirs == payload
+    # The reference holder presents a subset with a KB-JWT; both verifiers accept it.
+    holding = SDJWTHolder(issued.token)
+    holding.create_presentation({"age": True}, NONCE, AUD, _jwcrypto(holder), "ES256")
+    presented = holding.sd_jwt_presentation
+    result = _run(presented, issuer, policy=Policy(now=None), kb_aud=AUD, kb_nonce=NONCE)
+    assert result.verified and result.sd_jwt is not None
+    assert set(result.sd_jwt.reconstruction.claims or {}) == {"iss", "age", "cnf"}
+    assert SDJWTVerifier(presented, lambda *_: _jwcrypto(issuer), AUD, NONCE).get_verified_payload()["age"] == 40
+    # Salts are fresh each time: the same claims never give the same digests.
+    again = issue_sd_jwt({"alg": "ES256"}, payload, private, ["email"])
+    assert set(again.disclosures).isdisjoint(issued.disclosures)
+
+
+@pytest.mark.parametrize(
+    ("disclose", "decoys", "code"),
+    [
+        (["nope"], 0, "sd_claim_missing"),
+        (["iss"], 0, "sd_claim_reserved"),
+        (["cnf"], 0, "sd_claim_reserved"),
+        (["sub"], -1, "sd_decoys"),
+        (["sub"], 10_000, "sd_decoys"),
+    ],
+)
+def test_issuing_refuses_what_cannot_work(issuer: ECKey, disclose: list[str], decoys: int, code: str) -> None:
+    private = json.dumps(issuer.as_dict(private=True))
+    with pytest.raises(InputError) as caught:
+        issue_sd_jwt({"alg": "ES256"}, {"iss": "i", "sub": "s", "cnf": {}}, private, disclose, decoys=decoys)
+    assert caught.value.problem.code == code

@@ -153,3 +153,26 @@ def test_token_fragment_shows_disclosures_and_dpop(client):
     assert "selectively disclosed" in html and "always visible" in html
     assert 'id="dpop-status"' in html and "DPoP proof invalid" in html
     assert "Not verified" in html  # the DPoP htu failure turns the verdict into a 401
+
+
+def test_sign_issues_an_sd_jwt_that_verify_accepts(client):
+    issuer = ECKey.generate_key("P-256")
+    signed_body = client.post(
+        "/api/sign",
+        json={
+            "header": {"alg": "ES256"},
+            "payload": {"iss": "https://i.example", "email": "e@x.example", "exp": NOW + 60},
+            "key": json.dumps(issuer.as_dict(private=True)),
+            "disclose": ["email"],
+            "decoys": 2,
+        },
+    ).json()
+    assert len(signed_body["disclosures"]) == 1 and signed_body["token"].endswith("~")
+    body = _verify(
+        client, token=signed_body["token"], key=json.dumps(issuer.as_dict(private=False)), policy={"now": NOW}
+    )
+    assert body["verified"] is True and body["sd_jwt"]["disclosed"] == ["email"] and body["sd_jwt"]["decoys"] == 2
+    refused = client.post(
+        "/api/sign", json={"header": {"alg": "ES256"}, "payload": "text", "key": "k", "disclose": ["a"]}
+    )
+    assert refused.status_code == 400 and refused.json()["error"]["segment"] == "payload"
