@@ -10,16 +10,27 @@ if TYPE_CHECKING:  # only types: `jwtlens decode` must not load the policy model
     from app.core.claims import ClaimCheck, ClaimInfo
     from app.core.compare import Comparison
     from app.core.decoding import DecodeResult
+    from app.core.dpop import DpopResult
     from app.core.findings import Finding
     from app.core.inspect import Inspection
     from app.core.jwe import DecodedJWE, DecryptResult
     from app.core.keytools import ConvertedKey, GeneratedKey
     from app.core.policy import InvalidPolicy, Policy
+    from app.core.sdjwt import IssuedSdJwt, SdJwt
     from app.core.sign import SignResult
     from app.core.tokens import DecodedToken
     from app.core.verify import Verdict, VerifyResult
 
-__all__ = ["FetchedKeys", "decode_json", "inspection_json", "sign_json", "verify_json"]
+__all__ = [
+    "FetchedKeys",
+    "decode_json",
+    "dpop_json",
+    "inspection_json",
+    "issued_sd_jwt_json",
+    "sd_jwt_json",
+    "sign_json",
+    "verify_json",
+]
 
 
 class FetchedKeys(Protocol):
@@ -71,7 +82,14 @@ def inspection_json(result: Inspection, key_source: FetchedKeys | None = None) -
     origin = {} if key_source is None else {"key_source": key_source.as_dict()}
     if result.kind == "JWS" and result.signed is not None:
         label = None if key_source is None else key_source.label
-        return {"type": "JWS", **verify_json(result.signed, key_label=label), **origin}
+        answer = {"type": "JWS", **verify_json(result.signed, key_label=label)}
+        if result.sd_jwt is not None:
+            answer.update(type="SD-JWT", sd_jwt=sd_jwt_json(result.sd_jwt), findings=_findings(result.findings))
+        if result.dpop is not None:
+            answer["dpop"] = dpop_json(result.dpop)
+        answer["verdict"] = _verdict_json(result.verdict, result.policy)
+        answer["verified"] = result.verified
+        return {**answer, **origin}
     data: dict[str, Any] = {"type": "JWE"}
     if result.jwe is not None:
         data["jwe"] = jwe_header_json(result.jwe)
@@ -133,6 +151,11 @@ def sign_json(result: SignResult) -> dict[str, Any]:
     if result.key is not None:
         key = {"kid": result.key.kid, "thumbprint": result.key.thumbprint, "description": result.key.description}
     return {"token": result.token, "alg": result.alg, "key": key, "findings": _findings(result.findings)}
+
+
+def issued_sd_jwt_json(issued: IssuedSdJwt) -> dict[str, Any]:
+    """An SD-JWT as issued: its issuer-signed JWT's answer, the whole SD-JWT as the token, and its disclosures."""
+    return {**sign_json(issued.signed), "token": issued.token, "disclosures": list(issued.disclosures)}
 
 
 def compare_json(result: Comparison) -> dict[str, Any]:
@@ -207,3 +230,39 @@ def converted_json(result: ConvertedKey) -> dict[str, Any]:
             for k in result.keys
         ],
     }
+
+
+def sd_jwt_json(result: SdJwt) -> dict[str, Any]:
+    """Disclosures with where each digest sits, the reconstructed claims, the checks and the key binding."""
+    kb = result.key_binding
+    return {
+        "disclosures": [
+            {
+                "digest": row.disclosure.digest,
+                "salt": row.disclosure.salt,
+                "name": row.disclosure.name,
+                "value": json_safe(row.disclosure.value),
+                "status": row.status,
+                "path": row.path,
+                "message": row.message,
+            }
+            for row in result.reconstruction.rows
+        ],
+        "claims": json_safe(result.reconstruction.claims),
+        "disclosed": sorted(result.reconstruction.disclosed_names),
+        "decoys": result.reconstruction.decoys,
+        "vct": result.vct,
+        "checks": [_claim_check(c) for c in result.checks],
+        "key_binding": {
+            "present": kb.present,
+            "required": kb.required,
+            "valid": kb.valid,
+            "checks": [_claim_check(c) for c in kb.checks],
+            "header": json_safe(kb.header),
+            "payload": json_safe(kb.payload),
+        },
+    }
+
+
+def dpop_json(result: DpopResult) -> dict[str, Any]:
+    return {"valid": result.valid, "jkt": result.jkt, "checks": [_claim_check(c) for c in result.checks]}

@@ -38,7 +38,12 @@ CLAIM_DESCRIPTIONS: dict[str, str] = {
     "scope": "Scope: the permissions granted (space-separated)",
     "scp": "Scopes: the permissions granted",
     "client_id": "Client ID: the OAuth client that asked for the token",
-    "cnf": "Confirmation: the key the token is bound to (proof of possession)",
+    "cnf": "Confirmation: the key the token is bound to (proof of possession); in an SD-JWT, the holder's key",
+    # RFC 9901 and SD-JWT VC
+    "vct": "Verifiable credential type: what kind of credential this SD-JWT VC is",
+    "status": "Status: where to look up whether the credential was revoked or suspended (a status list entry)",
+    "_sd": "Digests of selectively disclosable claims (SD-JWT)",
+    "_sd_alg": "Hash algorithm of the SD-JWT disclosure digests",
     "act": "Actor: who acts on behalf of the subject (delegation)",
     "may_act": "May act: who is allowed to act for the subject",
     "name": "Full name of the user",

@@ -29,6 +29,7 @@ _EMBEDDED_KEYS = {
     "jku": "points at a key set URL (jku)",
     "x5u": "points at a certificate URL (x5u)",
 }
+_PRIVATE_JWK = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 _SUSPICIOUS_KID = re.compile(r"\.\.|[/\\'\";|&$`<>\x00-\x1f]|--|\bOR\b|\bUNION\b", re.IGNORECASE)
 #: header names registered by RFC 7515/7516/7519: they never belong in crit (RFC 7515 §4.1.11)
 _REGISTERED_HEADERS = frozenset(
@@ -224,6 +225,12 @@ def _secrets(key_input: KeyInput | None) -> list[bytes]:
     return [parsed.key.raw_value for parsed in key_input.keys if isinstance(parsed.key, OctKey)]
 
 
+def _dpop_typ(header: Mapping[str, object]) -> bool:
+    # A DPoP proof's header jwk is its intended verification key (RFC 9449 §4.2), not an embedded-key attack.
+    typ = header.get("typ")
+    return isinstance(typ, str) and typ.lower() == "dpop+jwt"
+
+
 def envelope_findings(
     header: Mapping[str, object],
     duplicates: Iterable[tuple[str, Duplicate]],
@@ -242,8 +249,18 @@ def envelope_findings(
             "header",
         )
         for name, what in _EMBEDDED_KEYS.items()
-        if name in header
+        if name in header and not (name == "jwk" and _dpop_typ(header))
     ]
+    if _dpop_typ(header) and isinstance(header.get("jwk"), dict) and _PRIVATE_JWK.intersection(header["jwk"]):  # type: ignore[arg-type]
+        found.append(
+            Finding(
+                "dpop_private_key",
+                "danger",
+                "The DPoP proof's header jwk holds a private key: anyone who saw the proof can now make proofs",
+                "Put only the public key in the proof header; replace the leaked key pair",
+                "header",
+            )
+        )
     found += [
         Finding(
             "duplicate_key",

@@ -6,15 +6,18 @@ The page, the JSON API and the CLI all render an Inspection, so they cannot disa
 from __future__ import annotations
 
 import time
-from collections.abc import Collection
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from .claims import ClaimCheck
+from .dpop import DpopRequest, DpopResult, check_dpop, record_proof
 from .errors import InputError, Problem
 from .findings import DEFAULT_LONG_LIFETIME, Finding, sort_findings
 from .jwe import DecodedJWE, DecryptResult, decode_jwe, decrypt_jwe
 from .keys import DEFAULT_MAX_KEY, KeyInput, parse_key
 from .policy import InvalidPolicy, Policy, ReplayGuard, check_claims
+from .sdjwt import KeyBindingExpectation, SdJwt, split_sd_jwt, verify_sd_jwt
 from .tokens import DEFAULT_MAX_TOKEN, TokenKind, decode_token, token_kind
 from .verify import Verdict, VerifyResult, claims_verdict, verify_token
 
@@ -48,6 +51,10 @@ class Inspection:
     #: a key that could not be read: shown beside the keyless result (the API answers 400 with it)
     key_problem: Problem | None = None
     now: float = field(default=0.0)
+    #: an SD-JWT's disclosures, reconstructed claims and key binding (``signed`` is its issuer-signed JWT)
+    sd_jwt: SdJwt | None = None
+    #: the DPoP proof that came with the token, checked against the request the user describes
+    dpop: DpopResult | None = None
 
     @property
     def verified(self) -> bool:
@@ -60,6 +67,8 @@ class Inspection:
             found += self.decrypted.findings
         elif self.jwe is not None:
             found += self.jwe.findings
+        if self.sd_jwt is not None:
+            found += self.sd_jwt.findings
         return sort_findings(found)
 
 
@@ -99,6 +108,10 @@ def inspect(
     max_token: int = DEFAULT_MAX_TOKEN,
     max_key: int = DEFAULT_MAX_KEY,
     long_lifetime: float = DEFAULT_LONG_LIFETIME,
+    holder_key: KeyText | None = None,
+    kb_aud: str | None = None,
+    kb_nonce: str | None = None,
+    dpop: DpopRequest | None = None,
 ) -> Inspection:
     """Decode, decrypt and verify ``text``; InputError only for a token that cannot be read at all.
 
@@ -116,6 +129,31 @@ def inspect(
     }
     applied = policy if isinstance(policy, Policy) else Policy()
     now = time.time() if applied.now is None else applied.now
+    parts = split_sd_jwt(text, max_size=max_token)
+    if parts is not None:
+        try:
+            expect = KeyBindingExpectation(kb_aud, kb_nonce, _parse(holder_key, max_key))
+        except InputError as exc:
+            raise InputError(
+                exc.problem.code, f"Holder key: {exc.problem.message}", "holder_key", too_large=exc.problem.too_large
+            ) from None
+        problem = None
+        try:
+            key_input = _parse(key, max_key)
+        except InputError as exc:
+            key_input, problem = None, exc.problem
+        checked = _proof(dpop, None, applied, options, now, max_token)
+        record = record_jti and (checked is None or checked.valid)
+        signed, sd = verify_sd_jwt(
+            parts,
+            key_input,
+            expect,
+            max_token=max_token,
+            now=now,
+            **{**options, "record_jti": record},  # type: ignore[arg-type]
+        )
+        result = Inspection("JWS", signed.verdict, policy, signed=signed, key_problem=problem, now=now, sd_jwt=sd)
+        return _with_proof(result, checked, applied, options)
     if token_kind(text, max_size=max_token) == "JWS":
         token = decode_token(text, max_size=max_token)
         problem = None
@@ -123,8 +161,11 @@ def inspect(
             key_input = _parse(key, max_key)
         except InputError as exc:
             key_input, problem = None, exc.problem
-        signed = verify_token(token, key_input, **options)  # type: ignore[arg-type]
-        return Inspection("JWS", signed.verdict, policy, signed=signed, key_problem=problem, now=signed.now)
+        checked = _proof(dpop, token.text, applied, options, now, max_token)
+        record = record_jti and (checked is None or checked.valid)
+        signed = verify_token(token, key_input, **{**options, "record_jti": record})  # type: ignore[arg-type]
+        result = Inspection("JWS", signed.verdict, policy, signed=signed, key_problem=problem, now=signed.now)
+        return _with_proof(result, checked, applied, options)
 
     jwe = decode_jwe(text, max_size=max_token)
     if key is None:
@@ -158,3 +199,47 @@ def inspect(
         claims = check_claims(decrypted.payload, applied, now, decrypted.header, replay=replay)
     verdict = _jwe_verdict(decrypted, claims, policy)
     return Inspection("JWE", verdict, policy, jwe=jwe, decrypted=decrypted, jwe_claims=claims, now=now)
+
+
+def _proof(
+    request: DpopRequest | None,
+    access_token: str | None,
+    policy: Policy,
+    options: Mapping[str, Any],
+    now: float,
+    max_token: int,
+) -> DpopResult | None:
+    """The DPoP proof checked before the token, so a failing proof records no jti."""
+    if request is None:
+        return None
+    if request.access_token is None and access_token is not None and access_token != request.proof.strip():
+        request = replace(request, access_token=access_token)  # the token being verified is the one presented
+    try:
+        return check_dpop(
+            request,
+            now=now,
+            leeway=policy.leeway_seconds,
+            algorithms=options["algorithms"],
+            replay=options["replay"] if policy.replay else None,
+            max_token=max_token,
+        )
+    except InputError as exc:
+        raise InputError(
+            exc.problem.code, f"DPoP proof: {exc.problem.message}", "dpop.proof", too_large=exc.problem.too_large
+        ) from None
+
+
+def _with_proof(
+    result: Inspection, checked: DpopResult | None, policy: Policy, options: Mapping[str, Any]
+) -> Inspection:
+    """A failing proof turns an accepted token into a 401; an accepted pair records the proof's jti."""
+    if checked is None:
+        return result
+    replay = options["replay"]
+    if options["record_jti"] and policy.replay and replay is not None and result.verified:
+        checked = record_proof(checked, replay, result.now)
+    verdict = result.verdict
+    if verdict.status == 200 and not checked.valid:
+        failed = next(c for c in checked.checks if c.status == "fail")
+        verdict = Verdict(401, f"dpop {failed.name}: {failed.message}")
+    return replace(result, verdict=verdict, dpop=checked)

@@ -14,6 +14,7 @@ from app.core.attempts import Outcome
 from app.core.claims import Status
 from app.core.compare import Change
 from app.core.findings import Severity
+from app.core.sdjwt.reconstruct import RowStatus as DisclosureStatus
 from app.core.verify import SignatureStatus
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
 
 #: free-form JSON: a header, a claims set, a JWK or JWKS
 JSONObject = dict[str, Any]
+JSONValue = Any
 
 
 class Finding(BaseModel):
@@ -127,9 +129,50 @@ class _Signed(BaseModel):
     payload: JSONObject | None = Field(description="The claims; null when the payload is not a JSON object")
 
 
+class Disclosure(BaseModel):
+    digest: str
+    salt: str | None
+    name: str | None = Field(description="The claim name; null for an array element")
+    value: JSONValue
+    status: DisclosureStatus
+    path: str | None = Field(description="Where the digest sits in the payload, e.g. $.address._sd")
+    message: str
+
+
+class KeyBinding(BaseModel):
+    present: bool
+    required: bool
+    valid: bool
+    checks: list[ClaimCheck]
+    header: JSONObject | None
+    payload: JSONObject | None
+
+
+class SdJwtAnswer(BaseModel):
+    """An SD-JWT (RFC 9901): each disclosure, the reconstructed claims, every check and the key binding."""
+
+    disclosures: list[Disclosure]
+    claims: JSONObject = Field(description="The claims with the disclosed ones put back")
+    disclosed: list[str]
+    decoys: int
+    vct: str | None
+    checks: list[ClaimCheck]
+    key_binding: KeyBinding
+
+
+class DpopAnswer(BaseModel):
+    """A DPoP proof (RFC 9449) checked against the request described."""
+
+    valid: bool
+    jkt: str | None = Field(description="RFC 7638 thumbprint of the proof's key")
+    checks: list[ClaimCheck]
+
+
 class JWSAnswer(_Signed):
-    type: Literal["JWS"]
+    type: Literal["JWS", "SD-JWT"]
     key_source: KeyOrigin | None = None
+    sd_jwt: SdJwtAnswer | None = None
+    dpop: DpopAnswer | None = None
 
 
 class NestedJWS(_Signed):
@@ -193,10 +236,11 @@ class SigningKey(BaseModel):
 
 
 class SignAnswer(BaseModel):
-    token: str
+    token: str = Field(description="The token; for an SD-JWT the issuer-signed JWT with its disclosures")
     alg: str
     key: SigningKey | None = Field(description="null for alg none")
     findings: list[Finding]
+    disclosures: list[str] | None = Field(None, description="SD-JWT only: each disclosure, base64url-encoded")
 
 
 class EncryptAnswer(BaseModel):

@@ -9,10 +9,12 @@ from pydantic import BaseModel, Field, WithJsonSchema
 
 from app.core import InputError, InvalidPolicy, Policy, decode, parse_policy, sign
 from app.core.compare import compare_tokens
+from app.core.dpop import DpopRequest
 from app.core.inspect import KeyText, inspect, token_kind
 from app.core.jwe import decode_jwe
 from app.core.keys import KeyKind, SecretEncoding
-from app.present import compare_json, decode_json, inspection_json, jwe_header_json, sign_json
+from app.core.sdjwt import issue_sd_jwt
+from app.present import compare_json, decode_json, inspection_json, issued_sd_jwt_json, jwe_header_json, sign_json
 from app.store import ReplayLog, Store
 
 from . import answers
@@ -51,6 +53,14 @@ PolicyJSON = Annotated[
 ]
 
 
+class DpopFields(BaseModel):
+    proof: str = Field(description="The DPoP header's value: a compact JWS with typ dpop+jwt")
+    htm: str = Field(description="The request's HTTP method, e.g. GET")
+    htu: str = Field(description="The request's URL (query and fragment are ignored)")
+    access_token: str | None = Field(None, description="The access token sent with it (default: the token verified)")
+    nonce: str | None = Field(None, description="The DPoP-Nonce the server asked for, if it did")
+
+
 class VerifyRequest(BaseModel):
     token: str
     key: str | None = Field(None, description="HMAC secret, PEM (SPKI, PKCS#1, certificate), JWK or JWKS")
@@ -70,6 +80,10 @@ class VerifyRequest(BaseModel):
     refresh_keys: bool = Field(False, description="Fetch again instead of using the cached documents")
     inner_key: str | None = Field(None, description="A JWE holding a signed token: the key for the inner token")
     inner_secret_encoding: SecretEncoding = "utf8"
+    holder_key: str | None = Field(None, description="SD-JWT: the holder's public key for the KB-JWT (else cnf.jwk)")
+    kb_aud: str | None = Field(None, description="SD-JWT: the aud the Key Binding JWT must have (requires one)")
+    kb_nonce: str | None = Field(None, description="SD-JWT: the nonce the Key Binding JWT must have (requires one)")
+    dpop: DpopFields | None = Field(None, description="A DPoP proof (RFC 9449) and the request it came with")
 
 
 def replay_for(policy: Policy | InvalidPolicy, store: Store) -> ReplayLog | None:
@@ -88,6 +102,10 @@ class SignRequest(BaseModel):
     key: str | None = Field(None, description="HMAC secret, private PEM or private JWK")
     secret_encoding: SecretEncoding = "utf8"
     allow_none: bool = Field(False, description="Allow alg 'none' (an unsigned token), on purpose only")
+    disclose: list[str] | None = Field(
+        None, description="Issue an SD-JWT: these top-level claims become selectively disclosable (RFC 9901)"
+    )
+    decoys: int = Field(0, description="SD-JWT: this many decoy digests hide how many claims are disclosable")
 
 
 @router.post(
@@ -140,6 +158,10 @@ def api_verify(body: VerifyRequest, settings: SettingsDep, store: StoreDep, cach
         max_token=settings.max_token_bytes,
         max_key=settings.max_key_bytes,
         long_lifetime=settings.long_lifetime_seconds,
+        holder_key=KeyText(body.holder_key, key_kind="public") if body.holder_key is not None else None,
+        kb_aud=body.kb_aud,
+        kb_nonce=body.kb_nonce,
+        dpop=DpopRequest(**body.dpop.model_dump()) if body.dpop is not None else None,
     )
     if result.key_problem is not None:
         raise InputError.of(result.key_problem)
@@ -151,8 +173,27 @@ def api_replay_clear(store: StoreDep) -> dict[str, int]:
     return {"cleared": store.clear_replay()}
 
 
-@router.post("/sign", response_model=answers.SignAnswer, responses=ERROR_RESPONSES, summary="Sign a header and payload")
+@router.post(
+    "/sign",
+    response_model=answers.SignAnswer,
+    response_model_exclude_unset=True,
+    responses=ERROR_RESPONSES,
+    summary="Sign a header and payload (an SD-JWT with 'disclose')",
+)
 def api_sign(body: SignRequest, settings: SettingsDep) -> dict[str, Any]:
+    if body.disclose is not None:
+        if not isinstance(body.payload, dict):
+            raise InputError("sd_payload", "An SD-JWT's payload must be a JSON object", "payload")
+        issued = issue_sd_jwt(
+            body.header,
+            body.payload,
+            body.key,
+            body.disclose,
+            decoys=body.decoys,
+            secret_encoding=body.secret_encoding,
+            max_key=settings.max_key_bytes,
+        )
+        return issued_sd_jwt_json(issued)
     result = sign(
         body.header,
         body.payload,

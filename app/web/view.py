@@ -10,6 +10,7 @@ from typing import Any
 from app.config import Settings
 from app.core import SUPPORTED, InputError, InvalidPolicy, Policy, Problem, Verdict, VerifyResult, parse_policy
 from app.core.claims import ClaimInfo, describe_claims
+from app.core.dpop import DpopRequest
 from app.core.examples import make_example
 from app.core.findings import Finding
 from app.core.inspect import Inspection, KeyText, inspect
@@ -42,6 +43,9 @@ class Env:
     store: Store
 
 
+_PROOF_FIELDS = ("kb_aud", "kb_nonce", "holder_key", "dpop_proof", "dpop_htu", "dpop_nonce")
+
+
 @dataclass(frozen=True)
 class Options:
     mode: str = "verify"
@@ -63,6 +67,15 @@ class Options:
     policy_fields: dict[str, str] = field(default_factory=dict)
     #: record a verified jti now (the "verify and record" button), not on every keystroke
     record_jti: bool = False
+    #: SD-JWT key binding: what the KB-JWT must say, and the holder's key (else cnf.jwk)
+    kb_aud: str = ""
+    kb_nonce: str = ""
+    holder_key: str = ""
+    #: a DPoP proof sent with the token, and the request it came with
+    dpop_proof: str = ""
+    dpop_htm: str = "GET"
+    dpop_htu: str = ""
+    dpop_nonce: str = ""
 
     @classmethod
     def from_form(cls, form: Form, **overrides: Any) -> Options:
@@ -81,6 +94,8 @@ class Options:
             "allow_weak_keys": form.get("allow_weak_keys") == "on",
             "key_from_link": form.get("key_from_link") == "1" and bool(form.get("key")),
             "policy_fields": {name: form.get(name) for name in FORM_FIELDS if form.get(name)},
+            **{name: form.get(name) for name in _PROOF_FIELDS},
+            "dpop_htm": form.get("dpop_htm") or "GET",
         }
         values.update(overrides)
         return cls(**values)
@@ -255,6 +270,10 @@ def _verify_view(
             max_token=settings.max_token_bytes,
             max_key=settings.max_key_bytes,
             long_lifetime=settings.long_lifetime_seconds,
+            holder_key=KeyText(options.holder_key, key_kind="public") if options.holder_key else None,
+            kb_aud=options.kb_aud or None,
+            kb_nonce=options.kb_nonce or None,
+            dpop=_dpop_request(options),
         )
     except InputError as exc:
         return replace(base, token_error=exc.problem)
@@ -272,6 +291,12 @@ def _verify_view(
         plaintext = inspection.decrypted.plaintext if inspection.decrypted is not None else None
         view = replace(view, header_json=_pretty(inspection.jwe.header), payload_json=_pretty_text(plaintext or ""))
     return view
+
+
+def _dpop_request(options: Options) -> DpopRequest | None:
+    if not options.dpop_proof.strip():
+        return None
+    return DpopRequest(options.dpop_proof, options.dpop_htm, options.dpop_htu, nonce=options.dpop_nonce or None)
 
 
 def _pretty_text(text: str) -> str:

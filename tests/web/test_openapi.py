@@ -138,6 +138,7 @@ def test_the_schema_tells_sometimes_members_from_always_members(client):
     verify = spec_200(client, "/api/verify")
     assert verify["discriminator"]["mapping"] == {
         "JWS": "#/components/schemas/JWSAnswer",
+        "SD-JWT": "#/components/schemas/JWSAnswer",
         "JWE": "#/components/schemas/JWEAnswer",
     }
 
