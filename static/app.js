@@ -5,6 +5,80 @@
 
   function $(selector) { return document.querySelector(selector); }
 
+  // Theme: the switch's choice (localStorage), else the OS setting. Set before the first paint.
+  var THEME_KEY = "jwtlens-theme";
+  function storedTheme() {
+    try { return localStorage.getItem(THEME_KEY); } catch (e) { return null; }
+  }
+  function effectiveTheme() {
+    var chosen = document.documentElement.getAttribute("data-theme");
+    if (chosen === "light" || chosen === "dark") return chosen;
+    return window.matchMedia && matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+  }
+  (function () {
+    var chosen = storedTheme();
+    if (chosen === "light" || chosen === "dark") document.documentElement.setAttribute("data-theme", chosen);
+  })();
+  function showTheme() {
+    var button = $("#theme-toggle");
+    if (!button) return;
+    var dark = effectiveTheme() === "dark";
+    button.textContent = dark ? "Light theme" : "Dark theme";
+    button.setAttribute("aria-pressed", dark ? "true" : "false");
+  }
+  function toggleTheme() {
+    var next = effectiveTheme() === "dark" ? "light" : "dark";
+    document.documentElement.setAttribute("data-theme", next);
+    try { localStorage.setItem(THEME_KEY, next); } catch (e) { /* private mode: this page only */ }
+    showTheme();
+  }
+
+  // Live editors: a paste, or the first keystroke after a pause, goes at once; a burst of typing
+  // waits 40 ms after its last key. htmx's queue (hx-sync queue last) keeps only the latest edit.
+  var BURST_MS = 40, PAUSE_MS = 250;
+  var timers = new WeakMap(), lastEdit = new WeakMap();
+  function sendEdit(field) {
+    if (window.htmx) window.htmx.trigger(field, "edit");
+  }
+  function layerOf(field) {
+    var overlay = field.closest(".overlay");
+    return overlay ? overlay.querySelector(".layer") : null;
+  }
+  // Until the server's coloured layer arrives, the layer holds the plain text, so nothing is misaligned.
+  function plainLayer(field) {
+    var layer = layerOf(field);
+    if (layer && layer.textContent !== field.value) layer.textContent = field.value;
+  }
+  function onLiveInput(event) {
+    var field = event.target;
+    if (!(field instanceof HTMLTextAreaElement) || !field.hasAttribute("data-live")) return;
+    plainLayer(field);
+    var now = performance.now(), before = lastEdit.get(field) || 0;
+    lastEdit.set(field, now);
+    clearTimeout(timers.get(field));
+    if (event.inputType === "insertFromPaste" || event.inputType === "insertFromDrop" || now - before > PAUSE_MS) {
+      sendEdit(field);
+    } else {
+      timers.set(field, setTimeout(function () { sendEdit(field); }, BURST_MS));
+    }
+  }
+  function syncLayers() {
+    var fields = document.querySelectorAll(".overlay > textarea");
+    for (var i = 0; i < fields.length; i++) plainLayer(fields[i]);
+  }
+
+  // The check of the claim on the caret's line, for keyboard and screen-reader users.
+  function caretCheck(field) {
+    if (field.id !== "payload-json" && field.id !== "header-json") return;
+    var out = $("#" + field.id.replace("-json", "-caret"));
+    var layer = layerOf(field);
+    if (!out || !layer) return;
+    var line = field.value.slice(0, field.selectionStart).split("\n").length - 1;
+    var mark = layer.querySelector('.mark[data-line="' + line + '"]');
+    var text = mark ? "Line " + (line + 1) + ": " + mark.getAttribute("title") : "";
+    if (out.textContent !== text) out.textContent = text;
+  }
+
   function localize() {
     var nodes = document.querySelectorAll(".local-time[data-epoch]");
     for (var i = 0; i < nodes.length; i++) {
@@ -24,6 +98,35 @@
     } else {
       say(text); // no clipboard on plain http: show it to copy by hand
     }
+  }
+
+  // "Copied" appears beside the button pressed, then goes.
+  function besides(button, text) {
+    var note = button.nextElementSibling;
+    if (!note || !note.classList.contains("copied")) {
+      note = document.createElement("span");
+      note.className = "copied";
+      note.setAttribute("role", "status");
+      button.insertAdjacentElement("afterend", note);
+    }
+    note.textContent = text;
+    clearTimeout(note._timer);
+    note._timer = setTimeout(function () { note.remove(); }, 2500);
+  }
+
+  function copyFrom(button, source) {
+    var text = source.value !== undefined ? source.value : source.textContent;
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(function () { besides(button, "Copied"); },
+        function () { selectForCopy(button, source); });
+    } else {
+      selectForCopy(button, source);
+    }
+  }
+
+  function selectForCopy(button, source) {
+    if (source.select) { source.focus(); source.select(); }
+    besides(button, "Selected: press Ctrl+C");
   }
 
   function shareLink() {
@@ -100,9 +203,14 @@
     var target = event.target;
     if (!(target instanceof Element)) return;
     var copy = target.closest("button.copy");
+    var use = target.closest("button[data-use]");
     if (copy) {
       var source = $(copy.getAttribute("data-copy"));
-      if (source) copyText(source.value !== undefined ? source.value : source.textContent, "Copied.");
+      if (source) copyFrom(copy, source);
+    } else if (use) {
+      useKey(use);
+    } else if (target.closest("#theme-toggle")) {
+      toggleTheme();
     } else if (target.closest("#share-link")) {
       shareLink();
     } else if (target.closest("button.download")) {
@@ -121,7 +229,53 @@
     }
   });
 
+  // A generated key into the Verify or the Sign key box (sign: the mode switches to Sign).
+  function useKey(button) {
+    var from = $(button.getAttribute("data-from"));
+    var mode = button.getAttribute("data-use");
+    if (!from) return;
+    var radio = $(mode === "sign" ? "#mode-sign" : "#mode-verify");
+    if (radio && !radio.checked) { radio.checked = true; radio.dispatchEvent(new Event("change", { bubbles: true })); }
+    var box = $(mode === "sign" ? "#sign-key" : "#key");
+    if (!box) return;
+    box.value = from.value;
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+    besides(button, mode === "sign" ? "In the signing key box" : "In the verify key box");
+    box.scrollIntoView({ block: "center" });
+  }
+
+  // The issuer box starts with the token's iss until the user types their own URL.
+  function prefillIssuer() {
+    var hint = $("#issuer-from-token"), box = $("#issuer-url");
+    if (!hint || !box) return;
+    var iss = hint.getAttribute("data-iss") || "";
+    if (!box.value || box.value === box.getAttribute("data-auto")) {
+      box.value = iss;
+      box.setAttribute("data-auto", iss);
+    }
+  }
+
+  // Loading an example replaces the token: ask first when the token is the user's own.
+  var ownToken = false;
+  document.addEventListener("htmx:confirm", function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (!elt || elt.id !== "example-form" || !ownToken) return;
+    event.preventDefault();
+    if (window.confirm("Replace your token (and the keys) with an example?")) {
+      ownToken = false;
+      event.detail.issueRequest(true);
+    }
+  });
+
+  document.addEventListener("input", onLiveInput, true);
+  ["keyup", "click", "focusin"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      if (event.target instanceof HTMLTextAreaElement) caretCheck(event.target);
+    });
+  });
+
   document.addEventListener("input", function (event) {
+    if (event.isTrusted && event.target instanceof Element && event.target.id === "token") ownToken = true;
     // Once the user types their own key, it no longer came from a link.
     if (event.isTrusted && event.target instanceof Element && event.target.id === "key") {
       var fromLink = $("#key-from-link");
@@ -129,7 +283,8 @@
     }
   });
 
-  document.addEventListener("DOMContentLoaded", function () { localize(); openShared(); });
-  document.addEventListener("htmx:afterSettle", localize);
-  document.addEventListener("htmx:oobAfterSwap", localize);
+  function settled() { localize(); syncLayers(); prefillIssuer(); }
+  document.addEventListener("DOMContentLoaded", function () { showTheme(); settled(); openShared(); });
+  document.addEventListener("htmx:afterSettle", settled);
+  document.addEventListener("htmx:oobAfterSwap", settled);
 })();

@@ -26,6 +26,12 @@ def textarea(html: str, element_id: str) -> str:
     return unescape(match.group(1))
 
 
+def token_layer(html: str) -> str:
+    match = re.search(r'<div id="token-layer"[^>]*>(.*?)</div>', html, re.DOTALL)
+    assert match, "no #token-layer"
+    return match.group(1)
+
+
 def hs(secret: str, **claims) -> str:
     return sign({"alg": "HS256", "typ": "JWT"}, {"sub": "ada", "name": "Ada", "exp": future(), **claims}, secret).token
 
@@ -129,8 +135,11 @@ def test_a_public_key_in_the_signing_box_is_one_refusal_on_every_edit(client, se
 def test_broken_editor_json_only_reports_the_error(client, secret):
     fields = form(token=hs(secret), key=secret, header_json='{"alg": "HS256"', payload_json="{}")
     html = client.post("/fragments/edit", data=fields).text
-    assert oob_ids(html) == ["edit-error"]
+    # the error, and the layers under the editors (the error marked at its line); nothing else changes
+    assert oob_ids(html) == ["header-layer", "header-marks", "payload-layer", "payload-marks", "edit-error"]
     assert "Header JSON:" in html and "line 1, column 16" in html
+    header_layer = re.search(r'<div id="header-layer".*?</div>', html, re.DOTALL).group(0)
+    assert 'class="mark mark-error" data-line="0"' in header_layer and 'class="j-err-at"' in header_layer
 
 
 def test_duplicate_key_in_editor_is_refused(client, secret):
@@ -231,13 +240,15 @@ def test_profile_save_and_load_through_the_page(client, rsa_pair):
     token = sign({"alg": "RS256"}, {"iss": "https://idp", "exp": future()}, rsa_pair.private_pem).token
     fields = form(token=token, key=rsa_pair.public_pem, policy_iss="https://idp", profile_save_name="idp")
     saved = client.post("/fragments/profile/save", data=fields).text
-    assert "Saved profile &#39;idp&#39;" in saved and '<option value="idp">' in saved
+    # the picker shows the profile just saved, and keeps a loaded one selected
+    assert "Saved profile &#39;idp&#39;" in saved and '<option value="idp" selected>' in saved
     loaded = client.post("/fragments/profile/load", data=form(token=token, profile_name="idp")).text
     assert "Loaded profile" in loaded and "Signature verified" in loaded
+    assert '<option value="idp" selected>' in loaded
     assert textarea(loaded, "policy-iss") == "https://idp"
     assert "BEGIN PUBLIC KEY" in textarea(loaded, "key")
     deleted = client.post("/fragments/profile/delete", data=form(token=token, profile_name="idp")).text
-    assert "Deleted profile" in deleted and '<option value="idp">' not in deleted
+    assert "Deleted profile" in deleted and '<option value="idp"' not in deleted
 
 
 def test_profile_secret_is_dropped_without_the_tick(client, secret):
@@ -293,9 +304,13 @@ def _jwe(client, plaintext: str, public_pem: str, alg: str = "RSA-OAEP-256") -> 
 
 
 def test_jwe_is_colour_coded_and_its_header_shown_without_a_key(client, rsa_pair):
-    html = client.post("/fragments/token", data=form(token=_jwe(client, "hello", rsa_pair.public_pem))).text
+    jwe = _jwe(client, "hello", rsa_pair.public_pem)
+    html = client.post("/fragments/token", data=form(token=jwe)).text
     assert "Encrypted token (JWE)" in html
-    assert all(f'class="jwe-{part}' in html for part in ("header", "encrypted_key", "iv", "ciphertext", "tag"))
+    layer = token_layer(html)
+    parts = dict(re.findall(r'<span class="tok-(\w+)">([^<]*)</span>', layer))
+    assert list(parts) == ["header", "encrypted_key", "iv", "ciphertext", "tag"]
+    assert list(parts.values()) == jwe.split(".")
     assert '"alg": "RSA-OAEP-256"' in textarea(html, "header-json")
     assert "enter the key to decrypt" in html
 
