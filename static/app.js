@@ -33,10 +33,10 @@
     showTheme();
   }
 
-  // Live editors: a paste, or the first keystroke after a pause, goes at once; a burst of typing
-  // waits 40 ms after its last key. htmx's queue (hx-sync queue last) keeps only the latest edit.
-  var BURST_MS = 40, PAUSE_MS = 250;
-  var timers = new WeakMap(), lastEdit = new WeakMap();
+  // Live editors: a paste, or a keystroke while the server is idle, goes at once; keystrokes while an
+  // answer is on its way wait until 40 ms after the last one. hx-sync "queue last" keeps only the latest.
+  var BURST_MS = 40;
+  var timers = new WeakMap();
   function sendEdit(field) {
     if (window.htmx) window.htmx.trigger(field, "edit");
   }
@@ -53,15 +53,20 @@
     var field = event.target;
     if (!(field instanceof HTMLTextAreaElement) || !field.hasAttribute("data-live")) return;
     plainLayer(field);
-    var now = performance.now(), before = lastEdit.get(field) || 0;
-    lastEdit.set(field, now);
-    clearTimeout(timers.get(field));
-    if (event.inputType === "insertFromPaste" || event.inputType === "insertFromDrop" || now - before > PAUSE_MS) {
+    var waiting = timers.get(field);
+    clearTimeout(waiting);
+    timers.delete(field);
+    var pasted = event.inputType === "insertFromPaste" || event.inputType === "insertFromDrop";
+    if (pasted || (!waiting && !inFlight)) {
       sendEdit(field);
     } else {
-      timers.set(field, setTimeout(function () { sendEdit(field); }, BURST_MS));
+      timers.set(field, setTimeout(function () { timers.delete(field); sendEdit(field); }, BURST_MS));
     }
   }
+  // The server is busy with an earlier edit: the next keystroke waits its burst out instead.
+  var inFlight = 0;
+  document.addEventListener("htmx:beforeRequest", function () { inFlight++; });
+  document.addEventListener("htmx:afterRequest", function () { inFlight = Math.max(0, inFlight - 1); });
   function syncLayers() {
     var fields = document.querySelectorAll(".overlay > textarea");
     for (var i = 0; i < fields.length; i++) plainLayer(fields[i]);
@@ -283,7 +288,13 @@
     }
   });
 
-  function settled() { localize(); syncLayers(); prefillIssuer(); }
+  // One answer swaps many fragments: tidy up once, after the last of them.
+  var tidying = false;
+  function settled() {
+    if (tidying) return;
+    tidying = true;
+    Promise.resolve().then(function () { tidying = false; localize(); syncLayers(); prefillIssuer(); });
+  }
   document.addEventListener("DOMContentLoaded", function () { showTheme(); settled(); openShared(); });
   document.addEventListener("htmx:afterSettle", settled);
   document.addEventListener("htmx:oobAfterSwap", settled);
