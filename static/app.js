@@ -52,6 +52,9 @@
   function onLiveInput(event) {
     var field = event.target;
     if (!(field instanceof HTMLTextAreaElement) || !field.hasAttribute("data-live")) return;
+    // Once the user types their own key, it no longer came from a link (cleared before the post reads it).
+    if (event.isTrusted && field.id === "key" && $("#key-from-link")) $("#key-from-link").value = "";
+    if (event.isTrusted && field.id === "token") ownToken = true;
     plainLayer(field);
     var waiting = timers.get(field);
     clearTimeout(waiting);
@@ -279,14 +282,6 @@
     });
   });
 
-  document.addEventListener("input", function (event) {
-    if (event.isTrusted && event.target instanceof Element && event.target.id === "token") ownToken = true;
-    // Once the user types their own key, it no longer came from a link.
-    if (event.isTrusted && event.target instanceof Element && event.target.id === "key") {
-      var fromLink = $("#key-from-link");
-      if (fromLink) fromLink.value = "";
-    }
-  });
 
   // One answer swaps many fragments: tidy up once, after the last of them.
   var tidying = false;
@@ -295,7 +290,11 @@
     tidying = true;
     Promise.resolve().then(function () { tidying = false; localize(); syncLayers(); prefillIssuer(); });
   }
-  document.addEventListener("DOMContentLoaded", function () { showTheme(); settled(); openShared(); });
+  // app.js runs before htmx (it sets the theme early): act on the page once htmx has processed it.
+  document.addEventListener("DOMContentLoaded", function () {
+    showTheme();
+    setTimeout(function () { settled(); openShared(); }, 0);
+  });
   document.addEventListener("htmx:afterSettle", settled);
   document.addEventListener("htmx:oobAfterSwap", settled);
 })();
