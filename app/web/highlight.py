@@ -27,6 +27,10 @@ _TOKEN = re.compile(
     re.DOTALL,
 )
 _KEPT = re.compile(r"[^\s\"']++")
+# Only what claim_lines needs: strings and brackets (everything else is skipped at C speed).
+_STRUCTURE = re.compile(r'"(?:[^"\\\n]|\\.)*+"?|[{}\[\]]')
+#: text past this many characters is drawn uncoloured (its marks still shown): typing stays fast
+HIGHLIGHT_LIMIT = 20_000
 _AFTER_KEY = re.compile(r"\s*+:")
 _ERROR_AT = re.compile(r"at line (\d+), column (\d+)")
 _CLASSES = {"str": "j-str", "num": "j-num", "lit": "j-lit", "open": "j-pun", "close": "j-pun", "punct": "j-pun"}
@@ -49,24 +53,22 @@ def claim_lines(text: str) -> dict[str, int]:
     indentation, so any layout of the same JSON finds the same lines.
     """
     found: dict[str, int] = {}
-    depth = line = 0
-    pos = 0
-    for match in _TOKEN.finditer(text):
-        kind = match.lastgroup
+    depth = line = pos = 0
+    for match in _STRUCTURE.finditer(text):
         chunk = match.group()
-        if kind == "open":
+        if chunk in "{[":
             depth += 1
-        elif kind == "close":
+        elif chunk in "}]":
             depth -= 1
-        elif kind == "str" and depth == 1 and _AFTER_KEY.match(text, match.end()):
+        elif depth == 1 and _AFTER_KEY.match(text, match.end()):
+            line += text.count("\n", pos, match.start())
+            pos = match.start()
             try:
                 name = json.loads(chunk)
             except ValueError:
                 name = None
             if isinstance(name, str) and name not in found:
-                found[name] = line + text.count("\n", pos, match.start())
-        line += text.count("\n", pos, match.end())
-        pos = match.end()
+                found[name] = line
     return found
 
 
@@ -98,10 +100,11 @@ def json_layer(text: str, marks: Sequence[LineMark] = (), error_at: tuple[int, i
         starts = [0, *(m.end() for m in re.finditer("\n", text))]
         if error_at[0] < len(starts):
             error_offset = min(starts[error_at[0]] + error_at[1], len(text))
+    cut = len(text) if len(text) <= HIGHLIGHT_LIMIT else text.rfind("\n", 0, HIGHLIGHT_LIMIT) + 1
     out: list[str] = []
     line = 0
     out.append(_mark(by_line.get(0, ())))
-    for match in _TOKEN.finditer(text):
+    for match in _TOKEN.finditer(text, 0, cut):
         chunk, kind = match.group(), match.lastgroup or "other"
         css = _CLASSES.get(kind)
         if kind == "str" and _AFTER_KEY.match(text, match.end()):
@@ -109,9 +112,9 @@ def json_layer(text: str, marks: Sequence[LineMark] = (), error_at: tuple[int, i
         start = match.start()
         body = str(escape(chunk))
         if error_offset is not None and start <= error_offset < match.end():
-            cut = 0 if "\n" in chunk else error_offset - start
-            out.append(f'{escape(chunk[:cut])}<span class="j-err-at"></span>')
-            chunk, body, error_offset = chunk[cut:], str(escape(chunk[cut:])), None
+            cut_at = 0 if "\n" in chunk else error_offset - start
+            out.append(f'{escape(chunk[:cut_at])}<span class="j-err-at"></span>')
+            chunk, body, error_offset = chunk[cut_at:], str(escape(chunk[cut_at:])), None
         if "\n" in chunk:
             # whitespace or other text spanning lines: marks go right after each line break
             pieces = chunk.split("\n")
@@ -122,9 +125,32 @@ def json_layer(text: str, marks: Sequence[LineMark] = (), error_at: tuple[int, i
             out.append("".join(parts))
             continue
         out.append(f'<span class="{css}">{body}</span>' if css else body)
-    if error_offset is not None:
+    if cut < len(text):
+        out.append(_plain_rest(text, cut, line, by_line, error_offset))
+    elif error_offset is not None:
         out.append('<span class="j-err-at"></span>')
     return Markup("".join(out))  # noqa: S704 - every piece of text was escaped above
+
+
+def _plain_rest(text: str, cut: int, line: int, by_line: dict[int, list[LineMark]], error_offset: int | None) -> str:
+    """The text after ``cut`` (which starts line ``line``) escaped, with its marks and error marker in place."""
+    inserts: list[tuple[int, str]] = []
+    pos = cut
+    for target in sorted(n for n in by_line if n > line):
+        while line < target and pos >= 0:
+            pos = text.find("\n", pos) + 1 or -1
+            line += 1
+        if pos < 0:
+            break
+        inserts.append((pos, _mark(by_line[target])))
+    if error_offset is not None:
+        inserts.append((max(error_offset, cut), '<span class="j-err-at"></span>'))
+    out, done = [], cut
+    for at, html in sorted(inserts, key=lambda pair: pair[0]):
+        out.append(f"{escape(text[done:at])}{html}")
+        done = at
+    out.append(str(escape(text[done:])))
+    return "".join(out)
 
 
 def token_layer(text: str, segments: Sequence[str], names: Sequence[str], flagged: Sequence[str] = ()) -> Markup:
