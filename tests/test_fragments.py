@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from html import unescape
 
 import pytest
@@ -374,3 +375,25 @@ def test_fragments_are_never_compressed(client, secret):
 
 def test_store_secret_box_says_where_it_writes(client, settings):
     assert str(settings.database) in client.get("/").text
+
+
+@pytest.mark.parametrize(
+    "offsets",
+    [
+        {"iat": 0, "nbf": 0, "exp": 600},  # iat = nbf = now: three labels at one spot
+        {"iat": -1, "nbf": 0, "exp": 1},
+        {"iat": -86400 * 365, "nbf": -86400 * 365, "exp": -86400 * 365 + 1},  # all long ago, now far right
+        {"exp": 5},
+    ],
+)
+def test_timeline_labels_never_overlap(client, secret, offsets):
+    now = int(time.time())
+    token = sign({"alg": "HS256"}, {name: now + delta for name, delta in offsets.items()}, secret).token
+    html = client.post("/fragments/token", data=form(token=token, key=secret)).text
+    labels = re.findall(r'<text x="([\d.]+)" y="(\d+)" text-anchor="middle">(\w+)</text>', html)
+    assert {name for _, _, name in labels} == {*offsets, "now"}
+    boxes = [(float(x) - len(name) * 8, float(x) + len(name) * 8, y) for x, y, name in labels]
+    for i, a in enumerate(boxes):
+        assert a[0] >= 0 and a[1] <= 1000
+        for b in boxes[i + 1 :]:
+            assert a[2] != b[2] or a[1] <= b[0] or b[1] <= a[0], (labels, a, b)

@@ -100,6 +100,34 @@ class Marker:
     name: str
     x: float  # 0..1000 on the axis
     label: str
+    #: where its name is written: 0 above the axis, 1 below, 2 higher above, 3 lower below
+    row: int = 0
+
+    @property
+    def text_x(self) -> float:
+        """The name's centre, kept inside the axis."""
+        half = _label_width(self.name) / 2
+        return min(max(self.x, half), 1000 - half)
+
+
+_CHAR_WIDTH = 16.0  # of a 26-unit monospace label on the 1000-unit axis
+
+
+def _label_width(name: str) -> float:
+    return len(name) * _CHAR_WIDTH + 14
+
+
+def _place_labels(markers: list[Marker]) -> list[Marker]:
+    """Each label in the first row where it clears the label before it: labels never overlap."""
+    ends = [-1e9] * 4
+    placed = []
+    for marker in markers:
+        width = _label_width(marker.name)
+        start = min(max(marker.x, width / 2), 1000 - width / 2) - width / 2
+        row = next((r for r in range(4) if start >= ends[r]), min(range(4), key=lambda r: ends[r]))
+        ends[row] = start + width
+        placed.append(replace(marker, row=row))
+    return placed
 
 
 @dataclass(frozen=True)
@@ -306,7 +334,8 @@ def build_timeline(payload: dict[str, Any], now: float, leeway: float) -> Timeli
 
     markers = [Marker(n, x(t), f"{n} {iso(t)}") for n, t in known.items()]
     markers.append(Marker("now", x(now), f"now {iso(now)}"))
-    markers.sort(key=lambda m: m.x)  # labels alternate above and below the axis in this order
+    markers.sort(key=lambda m: m.x)
+    markers = _place_labels(markers)
     start = known.get("nbf", known.get("iat"))
     end = known.get("exp")
     valid = (x(start if start is not None else low), x(end if end is not None else high))

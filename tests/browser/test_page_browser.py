@@ -374,3 +374,36 @@ def test_the_issuer_box_starts_with_the_tokens_iss(page_at: PageAt) -> None:
     page.locator("#token").fill(token)
     expect(page.locator("#fetch-iss-keys")).to_be_visible()
     expect(page.locator("#issuer-url")).to_have_value("https://idp.example.test/realms/dev")
+
+
+@pytest.mark.parametrize("width", [1100, 1440])
+def test_the_key_box_stays_put_as_results_arrive(page_at: PageAt, rsa_keys: list[jwk.JWK], width: int) -> None:
+    page = page_at(width, "light")
+    key = page.locator("#key")
+    where = key.bounding_box()
+    states = [
+        ("#key", jwks_text(rsa_keys), "Signature verified"),  # a JWKS: a table of keys appears below
+        ("#token", busy_token(rsa_keys), "Signature verified"),
+        ("#key", "not a key at all", "401"),
+        ("#key", "", "Signature not checked"),
+        ("#token", "abc.def", "Cannot decode"),
+    ]
+    for selector, value, verdict in states:
+        page.locator(selector).fill(value)
+        expect(page.locator("#verdict-bar")).to_contain_text(verdict)
+        assert key.bounding_box() == where, f"the key box moved after {verdict}"
+
+
+def test_a_huge_token_is_folded_so_the_page_stays_a_few_screens_tall(page_at: PageAt) -> None:
+    page = page_at(1440, "light")
+    claims = {"sub": "big", "blob": "B" * 150_000, "list": list(range(3000))}
+    token = jwt.encode(claims, SECRET, "HS256")
+    page.locator("#key").fill(SECRET)
+    page.locator("#token").fill(token)
+    expect(page.locator("#verdict-bar")).to_contain_text("Signature verified")
+    expect(page.locator("#claims tr[data-claim='blob']")).to_contain_text("folded")
+    height, screen = page.evaluate("[document.scrollingElement.scrollHeight, innerHeight]")
+    assert height < 5 * screen, f"the page is {height / screen:.1f} screens tall"
+    no_horizontal_scroll(page)
+    # positive control: the layer still holds the whole token, so the textarea lines up to the end
+    assert page.locator("#token-layer").text_content() == token
