@@ -397,3 +397,17 @@ def test_timeline_labels_never_overlap(client, secret, offsets):
         assert a[0] >= 0 and a[1] <= 1000
         for b in boxes[i + 1 :]:
             assert a[2] != b[2] or a[1] <= b[0] or b[1] <= a[0], (labels, a, b)
+
+
+def test_a_token_or_editor_edit_leaves_the_policy_messages_alone(client, secret):
+    """The policy's messages change only with the policy: the keystroke answers stay small."""
+    fields = form(token=hs(secret), key=secret, policy_leeway="-5")
+    token_answer = client.post("/fragments/token", data=fields).text
+    edit_answer = client.post(
+        "/fragments/edit", data={**fields, "header_json": '{"alg": "HS256"}', "payload_json": '{"sub": "b"}'}
+    ).text
+    settings_answer = client.post("/fragments/settings", data=fields).text
+    for answer in (token_answer, edit_answer):
+        assert "policy-leeway-error" not in oob_ids(answer)
+        assert "Policy invalid" in answer  # the verdict still fails closed on the invalid policy
+    assert "policy-leeway-error" in oob_ids(settings_answer) and "Leeway must be" in settings_answer

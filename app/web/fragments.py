@@ -59,28 +59,29 @@ def debugger(request: Request, view: DebuggerView, env: Env, note: str | None = 
     return templates.TemplateResponse(request, "_debugger.html", context)
 
 
-def _edited(request: Request, view: DebuggerView, token_changed: bool, form: Form) -> HTMLResponse:
+def _edited(request: Request, view: DebuggerView, token_changed: bool, form: Form, policy: bool = True) -> HTMLResponse:
     """Every pane but the editors; the token box too when the token was rebuilt or re-signed.
 
     A JWE's editors are read-only and show the plaintext: they follow every change (key after token).
     """
     if view.edit_error is not None:
         return _panes(request, view, ("token", "encoded", "editors", "decoded", "verify"), form)
-    editors = () if view.jwe is not None else ("editors",)
-    return _panes(request, view, editors if token_changed else ("token", *editors), form)
+    skip = (() if view.jwe is not None else ("editors",)) + (() if policy else ("policy",))
+    return _panes(request, view, skip if token_changed else ("token", *skip), form)
 
 
 @router.post("/token", response_class=HTMLResponse)
 async def token_changed(request: Request, settings: SettingsDep, store: StoreDep) -> HTMLResponse:
     form = await read_form(request)
-    return _panes(request, await off_loop(request, view_for_token, form, Env(settings, store)), skip=("token",))
+    view = await off_loop(request, view_for_token, form, Env(settings, store))
+    return _panes(request, view, skip=("token", "policy"))
 
 
 @router.post("/edit", response_class=HTMLResponse)
 async def editors_changed(request: Request, settings: SettingsDep, store: StoreDep) -> HTMLResponse:
     form = await read_form(request)
     view = await off_loop(request, view_for_edit, form, Env(settings, store))
-    return _edited(request, view, token_changed=True, form=form)
+    return _edited(request, view, token_changed=True, form=form, policy=False)
 
 
 @router.post("/settings", response_class=HTMLResponse)
