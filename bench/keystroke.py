@@ -29,7 +29,8 @@ _INSTRUMENT = """
 () => {
   const b = window.__bench = {records: [], current: null, lastInput: 0};
   const token = document.getElementById('token');
-  document.addEventListener('input', (e) => {
+  // on window, capturing: before the page's own listener, which may send the edit at once
+  window.addEventListener('input', (e) => {
     if (e.target && e.target.id === 'token') b.lastInput = performance.now();
   }, true);
   const mine = (e) => e.detail && e.detail.elt && e.detail.elt.id === 'token';
