@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from html import unescape
@@ -411,3 +412,44 @@ def test_a_token_or_editor_edit_leaves_the_policy_messages_alone(client, secret)
         assert "policy-leeway-error" not in oob_ids(answer)
         assert "Policy invalid" in answer  # the verdict still fails closed on the invalid policy
     assert "policy-leeway-error" in oob_ids(settings_answer) and "Leeway must be" in settings_answer
+
+
+@pytest.mark.parametrize(
+    "bad_key",
+    [
+        "-----BEGIN PUBLIC KEY-----\nnot base64 at all\n-----END PUBLIC KEY-----",
+        '{"kty": "RSA", "n": "AQAB"}',
+        '{"keys": [{"kty": "EC", "crv": "P-256", "x": "AA"}]}',
+    ],
+)
+def test_a_key_that_cannot_be_read_gives_one_message(client, rsa_pair, bad_key):
+    token = sign({"alg": "RS256"}, {"sub": "x"}, rsa_pair.private_pem).token
+    html = client.post("/fragments/token", data=form(token=token, key=bad_key)).text
+    assert html.count('id="key-error"') == 1
+    assert "No key given" not in html and "Signature verified" not in html
+    # positive control: the real key verifies and no key message is left
+    good = client.post("/fragments/token", data=form(token=token, key=rsa_pair.public_pem)).text
+    assert "Signature verified" in good and 'id="key-error"' not in good
+
+
+def test_jwks_to_pem_labels_each_key_with_its_kid_and_thumbprint(client):
+    from jwcrypto import jwk
+
+    keys = [jwk.JWK.generate(kty="EC", crv="P-256", kid=f"kid-{n}") for n in range(3)]
+    jwks = json.dumps({"keys": [json.loads(k.export_public()) for k in keys]})
+    html = client.post("/fragments/convert", data={"key": jwks, "to": "pem"}).text
+    labels = re.findall(r'<label for="key-out-\d+" class="field-label">([^<]*)</label>', html)
+    assert len(labels) == 4 and labels[3] == "Public JWKS"
+    for key, label in zip(keys, labels[:3], strict=True):
+        assert f"kid {key['kid']}" in label and key.thumbprint() in label
+    pems = [textarea(html, f"key-out-{n}") for n in (1, 2, 3)]
+    assert [jwk.JWK.from_pem(p.encode()).thumbprint() for p in pems] == [k.thumbprint() for k in keys]
+
+
+def test_generated_keys_offer_the_boxes_they_fit(client):
+    ec = client.post("/fragments/keygen", data={"kind": "EC:P-256"}).text
+    assert ec.count('data-use="verify"') == 3 and ec.count('data-use="sign"') == 2  # public PEM/JWK/JWKS; private
+    hs = client.post("/fragments/keygen", data={"kind": "oct:256"}).text
+    assert hs.count('data-use="verify"') == 1 and hs.count('data-use="sign"') == 1  # the secret, both ways
+    x25519 = client.post("/fragments/keygen", data={"kind": "OKP:X25519"}).text
+    assert "data-use=" not in x25519  # an encryption key signs nothing
