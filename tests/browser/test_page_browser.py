@@ -407,3 +407,38 @@ def test_a_huge_token_is_folded_so_the_page_stays_a_few_screens_tall(page_at: Pa
     no_horizontal_scroll(page)
     # positive control: the layer still holds the whole token, so the textarea lines up to the end
     assert page.locator("#token-layer").text_content() == token
+
+
+_COUNT_REQUESTS = """() => {
+  window.__sent = [];
+  document.addEventListener('htmx:beforeRequest', (e) => window.__sent.push([e.detail.elt.id, performance.now()]));
+}"""
+
+
+def test_a_paste_goes_at_once_and_a_burst_of_typing_ends_on_the_last_edit(page_at: PageAt) -> None:
+    page = page_at(1100, "light")
+    page.evaluate(_COUNT_REQUESTS)
+    token = jwt.encode({"sub": "pasted-now"}, SECRET, "HS256")
+    # a paste: the request starts inside the input event itself, no debounce
+    sent_at = page.evaluate(
+        """(token) => {
+      const box = document.getElementById('token');
+      box.value = token;
+      const before = window.__sent.length;
+      box.dispatchEvent(new InputEvent('input', {bubbles: true, inputType: 'insertFromPaste'}));
+      return window.__sent.length - before;
+    }""",
+        token,
+    )
+    assert sent_at == 1
+    expect(page.locator("#claims tr[data-claim='sub']")).to_contain_text("pasted-now")
+    # a burst of typing while answers are on their way: fewer requests than keys, and the last one wins
+    page.evaluate("window.__sent = []")
+    box = page.locator("#payload-json")
+    box.fill('{"sub": "')
+    box.press_sequentially("typed-fast", delay=5)
+    box.press_sequentially('"}', delay=5)
+    expect(page.locator("#claims tr[data-claim='sub']")).to_contain_text("typed-fast")
+    sent = page.evaluate("window.__sent.filter((s) => s[0] === 'payload-json').length")
+    assert 1 <= sent < len("typed-fast") + 3
+    assert page.locator("#payload-layer").text_content() == '{"sub": "typed-fast"}'
