@@ -3,12 +3,13 @@
 The page is the real one, served by ``jwtlens serve``, driven by Playwright in Debian's Chromium. Script
 injected into the page timestamps, with ``performance.now()``:
 
-* ``input``: the input event on ``textarea#token`` (Playwright's ``fill``, a trusted event);
-* ``request``: htmx:beforeRequest for that textarea, i.e. after the 150 ms debounce (the budget's start);
+* ``input``: the input event on ``textarea#token`` (Playwright's ``fill``, a trusted event; the budget's start);
+* ``request``: htmx:beforeRequest for that textarea, i.e. after the page's debounce (none for a paste or
+  the first keystroke after a pause, 40 ms inside a burst of typing);
 * ``sent`` / ``loaded``: htmx:beforeSend and htmx:beforeOnLoad (the request on the wire);
-* ``dom``: a MutationObserver sees both ``#encoded`` and ``#claims`` replaced by the out-of-band swap
-  (the budget's end: the Decoded pane updated), and the encoded view shows the new token;
-* ``frame``: the next animation frame after that (the update reaching the screen).
+* ``dom``: a MutationObserver sees both ``#token-layer`` and ``#claims`` replaced by the out-of-band swap
+  (the Decoded pane updated), and the token's coloured layer shows the new token;
+* ``frame``: the next animation frame after that (the update reaching the screen: the budget's end).
 
 100 edits, each a different signed token (so every pane changes), after 5 unmeasured warm-up edits.
 """
@@ -20,7 +21,7 @@ from typing import Any
 
 from .common import Budget, Section, Server, chromium, make_keys, make_token, percentile
 
-BUDGET_P95_MS = 25.0
+BUDGET_P95_MS = 50.0  # input event to screen, debounce included
 EDITS = 100
 WARMUP = 5
 
@@ -28,7 +29,8 @@ _INSTRUMENT = """
 () => {
   const b = window.__bench = {records: [], current: null, lastInput: 0};
   const token = document.getElementById('token');
-  document.addEventListener('input', (e) => {
+  // on window, capturing: before the page's own listener, which may send the edit at once
+  window.addEventListener('input', (e) => {
     if (e.target && e.target.id === 'token') b.lastInput = performance.now();
   }, true);
   const mine = (e) => e.detail && e.detail.elt && e.detail.elt.id === 'token';
@@ -47,13 +49,13 @@ _INSTRUMENT = """
     if (!c || c.dom) return;
     for (const m of mutations) {
       for (const node of m.addedNodes) {
-        if (node.id === 'encoded') c.encoded = true;
+        if (node.id === 'token-layer') c.encoded = true;
         if (node.id === 'claims') c.claims = true;
       }
     }
     if (c.encoded && c.claims) {
       c.dom = performance.now();
-      const shown = document.querySelector('#encoded .tok-payload');
+      const shown = document.querySelector('#token-layer .tok-payload');
       c.correct = !!shown && shown.textContent === token.value.trim().split('.')[1];
       requestAnimationFrame(() => {
         c.frame = performance.now();
@@ -105,6 +107,7 @@ def run(section: Section, quick: bool = False) -> None:
     wire = [r["loaded"] - r["sent"] for r in records]
     swap = [r["dom"] - r["loaded"] for r in records]
     with_debounce = [r["dom"] - r["input"] for r in records]
+    to_screen = [r["frame"] - r["input"] for r in records]
     figures = {
         "edits": len(records),
         "final_signature_status": verified,
@@ -113,6 +116,7 @@ def run(section: Section, quick: bool = False) -> None:
         "request_on_the_wire_ms": _summary(wire),
         "response_to_dom_ms": _summary(swap),
         "input_event_to_dom_ms_debounce_included": _summary(with_debounce),
+        "input_event_to_screen_ms_debounce_included": _summary(to_screen),
     }
     section.figures.update(figures)
     d, f = figures["request_to_dom_ms"], figures["request_to_next_frame_ms"]
@@ -126,16 +130,16 @@ def run(section: Section, quick: bool = False) -> None:
         f"p50 {w['p50']:.1f} / {s['p50']:.1f} ms  p95 {w['p95']:.1f} / {s['p95']:.1f} ms",
     )
     i = figures["input_event_to_dom_ms_debounce_included"]
-    section.row(
-        "input event -> Decoded pane (150 ms debounce included)", f"p50 {i['p50']:.1f} ms  p95 {i['p95']:.1f} ms"
-    )
+    section.row("input event -> Decoded pane (debounce included)", f"p50 {i['p50']:.1f} ms  p95 {i['p95']:.1f} ms")
+    e = figures["input_event_to_screen_ms_debounce_included"]
+    section.row("input event -> next frame (debounce included)", f"p50 {e['p50']:.1f} ms  p95 {e['p95']:.1f} ms")
     section.budgets.append(
         Budget(
-            "keystroke to Decoded pane p95 (debounce excluded)",
-            d["p95"],
+            "keystroke to screen p95 (debounce included)",
+            e["p95"],
             BUDGET_P95_MS,
             "<=",
             unit=" ms",
-            note=f"p50 {d['p50']:.1f} ms over {len(records)} edits; signature: {verified}",
+            note=f"p50 {e['p50']:.1f} ms over {len(records)} edits; request to DOM p95 {d['p95']:.1f} ms; {verified}",
         )
     )

@@ -44,7 +44,7 @@ BENCHMARKS: dict[str, tuple[str, Callable[..., None], tuple[str, ...]]] = {
     "keystroke": (
         "2. Keystroke to screen (Chromium)",
         keystroke.run,
-        ("keystroke to Decoded pane p95 (debounce excluded)",),
+        ("keystroke to screen p95 (debounce included)",),
     ),
     "page": ("3. Page weight (first load of /)", page.run, ("first load of /: bytes transferred",)),
     "cold": (

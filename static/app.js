@@ -5,6 +5,88 @@
 
   function $(selector) { return document.querySelector(selector); }
 
+  // Theme: the switch's choice (localStorage), else the OS setting. Set before the first paint.
+  var THEME_KEY = "jwtlens-theme";
+  function storedTheme() {
+    try { return localStorage.getItem(THEME_KEY); } catch (e) { return null; }
+  }
+  function effectiveTheme() {
+    var chosen = document.documentElement.getAttribute("data-theme");
+    if (chosen === "light" || chosen === "dark") return chosen;
+    return window.matchMedia && matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+  }
+  (function () {
+    var chosen = storedTheme();
+    if (chosen === "light" || chosen === "dark") document.documentElement.setAttribute("data-theme", chosen);
+  })();
+  function showTheme() {
+    var button = $("#theme-toggle");
+    if (!button) return;
+    var dark = effectiveTheme() === "dark";
+    button.textContent = dark ? "Light theme" : "Dark theme";
+    button.setAttribute("aria-pressed", dark ? "true" : "false");
+  }
+  function toggleTheme() {
+    var next = effectiveTheme() === "dark" ? "light" : "dark";
+    document.documentElement.setAttribute("data-theme", next);
+    try { localStorage.setItem(THEME_KEY, next); } catch (e) { /* private mode: this page only */ }
+    showTheme();
+  }
+
+  // Live editors: a paste, or a keystroke while the server is idle, goes at once; keystrokes while an
+  // answer is on its way wait until 40 ms after the last one. hx-sync "queue last" keeps only the latest.
+  var BURST_MS = 40;
+  var timers = new WeakMap();
+  function sendEdit(field) {
+    if (window.htmx) window.htmx.trigger(field, "edit");
+  }
+  function layerOf(field) {
+    var overlay = field.closest(".overlay");
+    return overlay ? overlay.querySelector(".layer") : null;
+  }
+  // Until the server's coloured layer arrives, the layer holds the plain text, so nothing is misaligned.
+  function plainLayer(field) {
+    var layer = layerOf(field);
+    if (layer && layer.textContent !== field.value) layer.textContent = field.value;
+  }
+  function onLiveInput(event) {
+    var field = event.target;
+    if (!(field instanceof HTMLTextAreaElement) || !field.hasAttribute("data-live")) return;
+    // Once the user types their own key, it no longer came from a link (cleared before the post reads it).
+    if (event.isTrusted && field.id === "key" && $("#key-from-link")) $("#key-from-link").value = "";
+    if (event.isTrusted && field.id === "token") ownToken = true;
+    plainLayer(field);
+    var waiting = timers.get(field);
+    clearTimeout(waiting);
+    timers.delete(field);
+    var pasted = event.inputType === "insertFromPaste" || event.inputType === "insertFromDrop";
+    if (pasted || (!waiting && !inFlight)) {
+      sendEdit(field);
+    } else {
+      timers.set(field, setTimeout(function () { timers.delete(field); sendEdit(field); }, BURST_MS));
+    }
+  }
+  // The server is busy with an earlier edit: the next keystroke waits its burst out instead.
+  var inFlight = 0;
+  document.addEventListener("htmx:beforeRequest", function () { inFlight++; });
+  document.addEventListener("htmx:afterRequest", function () { inFlight = Math.max(0, inFlight - 1); });
+  function syncLayers() {
+    var fields = document.querySelectorAll(".overlay > textarea");
+    for (var i = 0; i < fields.length; i++) plainLayer(fields[i]);
+  }
+
+  // The check of the claim on the caret's line, for keyboard and screen-reader users.
+  function caretCheck(field) {
+    if (field.id !== "payload-json" && field.id !== "header-json") return;
+    var out = $("#" + field.id.replace("-json", "-caret"));
+    var layer = layerOf(field);
+    if (!out || !layer) return;
+    var line = field.value.slice(0, field.selectionStart).split("\n").length - 1;
+    var mark = layer.querySelector('.mark[data-line="' + line + '"]');
+    var text = mark ? "Line " + (line + 1) + ": " + mark.getAttribute("title") : "";
+    if (out.textContent !== text) out.textContent = text;
+  }
+
   function localize() {
     var nodes = document.querySelectorAll(".local-time[data-epoch]");
     for (var i = 0; i < nodes.length; i++) {
@@ -24,6 +106,35 @@
     } else {
       say(text); // no clipboard on plain http: show it to copy by hand
     }
+  }
+
+  // "Copied" appears beside the button pressed, then goes.
+  function besides(button, text) {
+    var note = button.nextElementSibling;
+    if (!note || !note.classList.contains("copied")) {
+      note = document.createElement("span");
+      note.className = "copied";
+      note.setAttribute("role", "status");
+      button.insertAdjacentElement("afterend", note);
+    }
+    note.textContent = text;
+    clearTimeout(note._timer);
+    note._timer = setTimeout(function () { note.remove(); }, 2500);
+  }
+
+  function copyFrom(button, source) {
+    var text = source.value !== undefined ? source.value : source.textContent;
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(function () { besides(button, "Copied"); },
+        function () { selectForCopy(button, source); });
+    } else {
+      selectForCopy(button, source);
+    }
+  }
+
+  function selectForCopy(button, source) {
+    if (source.select) { source.focus(); source.select(); }
+    besides(button, "Selected: press Ctrl+C");
   }
 
   function shareLink() {
@@ -100,9 +211,14 @@
     var target = event.target;
     if (!(target instanceof Element)) return;
     var copy = target.closest("button.copy");
+    var use = target.closest("button[data-use]");
     if (copy) {
       var source = $(copy.getAttribute("data-copy"));
-      if (source) copyText(source.value !== undefined ? source.value : source.textContent, "Copied.");
+      if (source) copyFrom(copy, source);
+    } else if (use) {
+      useKey(use);
+    } else if (target.closest("#theme-toggle")) {
+      toggleTheme();
     } else if (target.closest("#share-link")) {
       shareLink();
     } else if (target.closest("button.download")) {
@@ -121,15 +237,64 @@
     }
   });
 
-  document.addEventListener("input", function (event) {
-    // Once the user types their own key, it no longer came from a link.
-    if (event.isTrusted && event.target instanceof Element && event.target.id === "key") {
-      var fromLink = $("#key-from-link");
-      if (fromLink) fromLink.value = "";
+  // A generated key into the Verify or the Sign key box (sign: the mode switches to Sign).
+  function useKey(button) {
+    var from = $(button.getAttribute("data-from"));
+    var mode = button.getAttribute("data-use");
+    if (!from) return;
+    var radio = $(mode === "sign" ? "#mode-sign" : "#mode-verify");
+    if (radio && !radio.checked) { radio.checked = true; radio.dispatchEvent(new Event("change", { bubbles: true })); }
+    var box = $(mode === "sign" ? "#sign-key" : "#key");
+    if (!box) return;
+    box.value = from.value;
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+    besides(button, mode === "sign" ? "In the signing key box" : "In the verify key box");
+    box.scrollIntoView({ block: "center" });
+  }
+
+  // The issuer box starts with the token's iss until the user types their own URL.
+  function prefillIssuer() {
+    var hint = $("#issuer-from-token"), box = $("#issuer-url");
+    if (!hint || !box) return;
+    var iss = hint.getAttribute("data-iss") || "";
+    if (!box.value || box.value === box.getAttribute("data-auto")) {
+      box.value = iss;
+      box.setAttribute("data-auto", iss);
+    }
+  }
+
+  // Loading an example replaces the token: ask first when the token is the user's own.
+  var ownToken = false;
+  document.addEventListener("htmx:confirm", function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (!elt || elt.id !== "example-form" || !ownToken) return;
+    event.preventDefault();
+    if (window.confirm("Replace your token (and the keys) with an example?")) {
+      ownToken = false;
+      event.detail.issueRequest(true);
     }
   });
 
-  document.addEventListener("DOMContentLoaded", function () { localize(); openShared(); });
-  document.addEventListener("htmx:afterSettle", localize);
-  document.addEventListener("htmx:oobAfterSwap", localize);
+  document.addEventListener("input", onLiveInput, true);
+  ["keyup", "click", "focusin"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      if (event.target instanceof HTMLTextAreaElement) caretCheck(event.target);
+    });
+  });
+
+
+  // One answer swaps many fragments: tidy up once, after the last of them.
+  var tidying = false;
+  function settled() {
+    if (tidying) return;
+    tidying = true;
+    Promise.resolve().then(function () { tidying = false; localize(); syncLayers(); prefillIssuer(); });
+  }
+  // app.js runs before htmx (it sets the theme early): act on the page once htmx has processed it.
+  document.addEventListener("DOMContentLoaded", function () {
+    showTheme();
+    setTimeout(function () { settled(); openShared(); }, 0);
+  });
+  document.addEventListener("htmx:afterSettle", settled);
+  document.addEventListener("htmx:oobAfterSwap", settled);
 })();

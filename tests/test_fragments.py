@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from html import unescape
 
 import pytest
@@ -24,6 +26,12 @@ def textarea(html: str, element_id: str) -> str:
     match = re.search(rf'<textarea id="{element_id}"[^>]*>(.*?)</textarea>', html, re.DOTALL)
     assert match, f"no textarea #{element_id}"
     return unescape(match.group(1))
+
+
+def token_layer(html: str) -> str:
+    match = re.search(r'<div id="token-layer"[^>]*>(.*?)</div>', html, re.DOTALL)
+    assert match, "no #token-layer"
+    return match.group(1)
 
 
 def hs(secret: str, **claims) -> str:
@@ -129,8 +137,11 @@ def test_a_public_key_in_the_signing_box_is_one_refusal_on_every_edit(client, se
 def test_broken_editor_json_only_reports_the_error(client, secret):
     fields = form(token=hs(secret), key=secret, header_json='{"alg": "HS256"', payload_json="{}")
     html = client.post("/fragments/edit", data=fields).text
-    assert oob_ids(html) == ["edit-error"]
+    # the error, and the layers under the editors (the error marked at its line); nothing else changes
+    assert oob_ids(html) == ["header-layer", "header-marks", "payload-layer", "payload-marks", "edit-error"]
     assert "Header JSON:" in html and "line 1, column 16" in html
+    header_layer = re.search(r'<div id="header-layer".*?</div>', html, re.DOTALL).group(0)
+    assert 'class="mark mark-error" data-line="0"' in header_layer and 'class="j-err-at"' in header_layer
 
 
 def test_duplicate_key_in_editor_is_refused(client, secret):
@@ -231,13 +242,15 @@ def test_profile_save_and_load_through_the_page(client, rsa_pair):
     token = sign({"alg": "RS256"}, {"iss": "https://idp", "exp": future()}, rsa_pair.private_pem).token
     fields = form(token=token, key=rsa_pair.public_pem, policy_iss="https://idp", profile_save_name="idp")
     saved = client.post("/fragments/profile/save", data=fields).text
-    assert "Saved profile &#39;idp&#39;" in saved and '<option value="idp">' in saved
+    # the picker shows the profile just saved, and keeps a loaded one selected
+    assert "Saved profile &#39;idp&#39;" in saved and '<option value="idp" selected>' in saved
     loaded = client.post("/fragments/profile/load", data=form(token=token, profile_name="idp")).text
     assert "Loaded profile" in loaded and "Signature verified" in loaded
+    assert '<option value="idp" selected>' in loaded
     assert textarea(loaded, "policy-iss") == "https://idp"
     assert "BEGIN PUBLIC KEY" in textarea(loaded, "key")
     deleted = client.post("/fragments/profile/delete", data=form(token=token, profile_name="idp")).text
-    assert "Deleted profile" in deleted and '<option value="idp">' not in deleted
+    assert "Deleted profile" in deleted and '<option value="idp"' not in deleted
 
 
 def test_profile_secret_is_dropped_without_the_tick(client, secret):
@@ -293,9 +306,13 @@ def _jwe(client, plaintext: str, public_pem: str, alg: str = "RSA-OAEP-256") -> 
 
 
 def test_jwe_is_colour_coded_and_its_header_shown_without_a_key(client, rsa_pair):
-    html = client.post("/fragments/token", data=form(token=_jwe(client, "hello", rsa_pair.public_pem))).text
+    jwe = _jwe(client, "hello", rsa_pair.public_pem)
+    html = client.post("/fragments/token", data=form(token=jwe)).text
     assert "Encrypted token (JWE)" in html
-    assert all(f'class="jwe-{part}' in html for part in ("header", "encrypted_key", "iv", "ciphertext", "tag"))
+    layer = token_layer(html)
+    parts = dict(re.findall(r'<span class="tok-(\w+)">([^<]*)</span>', layer))
+    assert list(parts) == ["header", "encrypted_key", "iv", "ciphertext", "tag"]
+    assert list(parts.values()) == jwe.split(".")
     assert '"alg": "RSA-OAEP-256"' in textarea(html, "header-json")
     assert "enter the key to decrypt" in html
 
@@ -359,3 +376,80 @@ def test_fragments_are_never_compressed(client, secret):
 
 def test_store_secret_box_says_where_it_writes(client, settings):
     assert str(settings.database) in client.get("/").text
+
+
+@pytest.mark.parametrize(
+    "offsets",
+    [
+        {"iat": 0, "nbf": 0, "exp": 600},  # iat = nbf = now: three labels at one spot
+        {"iat": -1, "nbf": 0, "exp": 1},
+        {"iat": -86400 * 365, "nbf": -86400 * 365, "exp": -86400 * 365 + 1},  # all long ago, now far right
+        {"exp": 5},
+    ],
+)
+def test_timeline_labels_never_overlap(client, secret, offsets):
+    now = int(time.time())
+    token = sign({"alg": "HS256"}, {name: now + delta for name, delta in offsets.items()}, secret).token
+    html = client.post("/fragments/token", data=form(token=token, key=secret)).text
+    labels = re.findall(r'<text x="([\d.]+)" y="(\d+)" text-anchor="middle">(\w+)</text>', html)
+    assert {name for _, _, name in labels} == {*offsets, "now"}
+    boxes = [(float(x) - len(name) * 8, float(x) + len(name) * 8, y) for x, y, name in labels]
+    for i, a in enumerate(boxes):
+        assert a[0] >= 0 and a[1] <= 1000
+        for b in boxes[i + 1 :]:
+            assert a[2] != b[2] or a[1] <= b[0] or b[1] <= a[0], (labels, a, b)
+
+
+def test_a_token_or_editor_edit_leaves_the_policy_messages_alone(client, secret):
+    """The policy's messages change only with the policy: the keystroke answers stay small."""
+    fields = form(token=hs(secret), key=secret, policy_leeway="-5")
+    token_answer = client.post("/fragments/token", data=fields).text
+    edit_answer = client.post(
+        "/fragments/edit", data={**fields, "header_json": '{"alg": "HS256"}', "payload_json": '{"sub": "b"}'}
+    ).text
+    settings_answer = client.post("/fragments/settings", data=fields).text
+    for answer in (token_answer, edit_answer):
+        assert "policy-leeway-error" not in oob_ids(answer)
+        assert "Policy invalid" in answer  # the verdict still fails closed on the invalid policy
+    assert "policy-leeway-error" in oob_ids(settings_answer) and "Leeway must be" in settings_answer
+
+
+@pytest.mark.parametrize(
+    "bad_key",
+    [
+        "-----BEGIN PUBLIC KEY-----\nnot base64 at all\n-----END PUBLIC KEY-----",
+        '{"kty": "RSA", "n": "AQAB"}',
+        '{"keys": [{"kty": "EC", "crv": "P-256", "x": "AA"}]}',
+    ],
+)
+def test_a_key_that_cannot_be_read_gives_one_message(client, rsa_pair, bad_key):
+    token = sign({"alg": "RS256"}, {"sub": "x"}, rsa_pair.private_pem).token
+    html = client.post("/fragments/token", data=form(token=token, key=bad_key)).text
+    assert html.count('id="key-error"') == 1
+    assert "No key given" not in html and "Signature verified" not in html
+    # positive control: the real key verifies and no key message is left
+    good = client.post("/fragments/token", data=form(token=token, key=rsa_pair.public_pem)).text
+    assert "Signature verified" in good and 'id="key-error"' not in good
+
+
+def test_jwks_to_pem_labels_each_key_with_its_kid_and_thumbprint(client):
+    from jwcrypto import jwk
+
+    keys = [jwk.JWK.generate(kty="EC", crv="P-256", kid=f"kid-{n}") for n in range(3)]
+    jwks = json.dumps({"keys": [json.loads(k.export_public()) for k in keys]})
+    html = client.post("/fragments/convert", data={"key": jwks, "to": "pem"}).text
+    labels = re.findall(r'<label for="key-out-\d+" class="field-label">([^<]*)</label>', html)
+    assert len(labels) == 4 and labels[3] == "Public JWKS"
+    for key, label in zip(keys, labels[:3], strict=True):
+        assert f"kid {key['kid']}" in label and key.thumbprint() in label
+    pems = [textarea(html, f"key-out-{n}") for n in (1, 2, 3)]
+    assert [jwk.JWK.from_pem(p.encode()).thumbprint() for p in pems] == [k.thumbprint() for k in keys]
+
+
+def test_generated_keys_offer_the_boxes_they_fit(client):
+    ec = client.post("/fragments/keygen", data={"kind": "EC:P-256"}).text
+    assert ec.count('data-use="verify"') == 3 and ec.count('data-use="sign"') == 2  # public PEM/JWK/JWKS; private
+    hs = client.post("/fragments/keygen", data={"kind": "oct:256"}).text
+    assert hs.count('data-use="verify"') == 1 and hs.count('data-use="sign"') == 1  # the secret, both ways
+    x25519 = client.post("/fragments/keygen", data={"kind": "OKP:X25519"}).text
+    assert "data-use=" not in x25519  # an encryption key signs nothing

@@ -38,7 +38,10 @@ from .view import (
 router = APIRouter(prefix="/fragments", include_in_schema=False)
 
 
-def _panes(request: Request, view: DebuggerView, skip: tuple[str, ...]) -> HTMLResponse:
+def _panes(request: Request, view: DebuggerView, skip: tuple[str, ...], form: Form | None = None) -> HTMLResponse:
+    if "editors" in skip and form is not None and form.has("header_json"):
+        # the editors keep what was typed; their coloured layers must hold that very text
+        view = replace(view, header_json=form.get("header_json"), payload_json=form.get("payload_json"))
     return templates.TemplateResponse(
         request, "_panes.html", {"view": view, "oob": True, "skip": skip, "algorithms": ALGORITHMS}
     )
@@ -56,30 +59,36 @@ def debugger(request: Request, view: DebuggerView, env: Env, note: str | None = 
     return templates.TemplateResponse(request, "_debugger.html", context)
 
 
-def _edited(request: Request, view: DebuggerView, token_changed: bool) -> HTMLResponse:
-    """Every pane but the editors; the token box too when the token was rebuilt or re-signed."""
+def _edited(request: Request, view: DebuggerView, token_changed: bool, form: Form, policy: bool = True) -> HTMLResponse:
+    """Every pane but the editors; the token box too when the token was rebuilt or re-signed.
+
+    A JWE's editors are read-only and show the plaintext: they follow every change (key after token).
+    """
     if view.edit_error is not None:
-        return _panes(request, view, skip=("token", "encoded", "editors", "decoded", "verify"))
-    return _panes(request, view, skip=("editors",) if token_changed else ("token", "editors"))
+        return _panes(request, view, ("token", "encoded", "editors", "decoded", "verify"), form)
+    skip = (() if view.jwe is not None else ("editors",)) + (() if policy else ("policy",))
+    return _panes(request, view, skip if token_changed else ("token", *skip), form)
 
 
 @router.post("/token", response_class=HTMLResponse)
 async def token_changed(request: Request, settings: SettingsDep, store: StoreDep) -> HTMLResponse:
     form = await read_form(request)
-    return _panes(request, await off_loop(request, view_for_token, form, Env(settings, store)), skip=("token",))
+    view = await off_loop(request, view_for_token, form, Env(settings, store))
+    return _panes(request, view, skip=("token", "policy"))
 
 
 @router.post("/edit", response_class=HTMLResponse)
 async def editors_changed(request: Request, settings: SettingsDep, store: StoreDep) -> HTMLResponse:
     form = await read_form(request)
-    return _edited(request, await off_loop(request, view_for_edit, form, Env(settings, store)), token_changed=True)
+    view = await off_loop(request, view_for_edit, form, Env(settings, store))
+    return _edited(request, view, token_changed=True, form=form, policy=False)
 
 
 @router.post("/settings", response_class=HTMLResponse)
 async def settings_changed(request: Request, settings: SettingsDep, store: StoreDep) -> HTMLResponse:
     form = await read_form(request)
     view = await off_loop(request, view_for_settings, form, Env(settings, store))
-    return _edited(request, view, token_changed=view.sign_note is not None)
+    return _edited(request, view, token_changed=view.sign_note is not None, form=form)
 
 
 @router.post("/record", response_class=HTMLResponse)
@@ -87,7 +96,7 @@ async def verify_and_record(request: Request, settings: SettingsDep, store: Stor
     """The explicit 'verify and record jti' button: the one place the page writes the replay log."""
     form = await read_form(request)
     view = await off_loop(request, view_for_settings, form, Env(settings, store), record_jti=True)
-    return _edited(request, view, token_changed=view.sign_note is not None)
+    return _edited(request, view, token_changed=view.sign_note is not None, form=form)
 
 
 @router.post("/replay/clear", response_class=HTMLResponse)
@@ -95,7 +104,7 @@ async def clear_replay(request: Request, settings: SettingsDep, store: StoreDep)
     form = await read_form(request)
     store.clear_replay()
     view = await off_loop(request, view_for_settings, form, Env(settings, store))
-    return _edited(request, view, token_changed=view.sign_note is not None)
+    return _edited(request, view, token_changed=view.sign_note is not None, form=form)
 
 
 @router.post("/example", response_class=HTMLResponse)
@@ -128,7 +137,7 @@ async def load_profile(request: Request, settings: SettingsDep, store: StoreDep)
         return debugger(request, view, env, "Choose a saved profile to load")
     view = await off_loop(request, view_with_options, form.get("token"), _profile_options(saved.data, current), env)
     note = f"Loaded profile '{saved.name}'" + ("" if saved.data.get("key") else " (it has no stored key)")
-    return debugger(request, view, env, note)
+    return debugger(request, view, env, note, selected_profile=saved.name)
 
 
 def _profile_body(form: Form) -> profiles.ProfileBody:
@@ -158,7 +167,7 @@ async def save_profile(request: Request, settings: SettingsDep, store: StoreDep)
     except InputError as exc:
         return debugger(request, view, env, f"Not saved: {exc.problem.message}")
     note = f"Saved profile '{saved['name']}'" + (f". {saved['note']}" if saved["note"] else "")
-    return debugger(request, view, env, note)
+    return debugger(request, view, env, note, selected_profile=saved["name"])
 
 
 @router.post("/profile/delete", response_class=HTMLResponse)
@@ -232,6 +241,8 @@ class _KeyOutput:
     label: str
     text: str
     filename: str
+    #: the key boxes it may go into: "verify" (public keys, secrets), "sign" (private keys, secrets)
+    uses: tuple[str, ...] = ()
 
     @property
     def rows(self) -> int:
@@ -253,14 +264,20 @@ async def keygen(request: Request) -> HTMLResponse:
         key = await off_loop(request, generate_key, kty, size=size, crv=crv, kid=kid)
     except InputError as exc:
         return templates.TemplateResponse(request, "_keys_result.html", {"keys_problem": exc.problem})
+    # ECDH keys (X25519, X448) encrypt rather than sign: no key box takes them.
+    signs = kty != "OKP" or param.startswith("Ed")
+    sign, verify = ("sign",) if signs else (), ("verify",) if signs else ()
     outputs = [
-        _KeyOutput("Private key (PEM, PKCS#8)", key.private_pem or "", "private.pem"),
-        _KeyOutput("Public key (PEM, SPKI)", key.public_pem or "", "public.pem"),
+        _KeyOutput("Private key (PEM, PKCS#8)", key.private_pem or "", "private.pem", sign),
+        _KeyOutput("Public key (PEM, SPKI)", key.public_pem or "", "public.pem", verify),
         _KeyOutput(
-            "Private JWK" if key.kty != "oct" else "Secret as a JWK", _json_text(key.private_jwk), "private.jwk.json"
+            "Private JWK" if key.kty != "oct" else "Secret as a JWK",
+            _json_text(key.private_jwk),
+            "private.jwk.json",
+            ("verify", "sign") if key.kty == "oct" else sign,
         ),
-        _KeyOutput("Public JWK", _json_text(key.public_jwk) if key.public_jwk else "", "public.jwk.json"),
-        _KeyOutput("Public JWKS", _json_text(key.jwks) if key.public_jwk else "", "jwks.json"),
+        _KeyOutput("Public JWK", _json_text(key.public_jwk) if key.public_jwk else "", "public.jwk.json", verify),
+        _KeyOutput("Public JWKS", _json_text(key.jwks) if key.public_jwk else "", "jwks.json", verify),
     ]
     context = {"key_outputs": [o for o in outputs if o.text], "thumbprint": key.thumbprint}
     return templates.TemplateResponse(request, "_keys_result.html", context)
@@ -281,8 +298,16 @@ async def convert(request: Request, settings: SettingsDep) -> HTMLResponse:
         )
     except InputError as exc:
         return templates.TemplateResponse(request, "_keys_result.html", {"keys_problem": exc.problem})
-    name = "key.pem" if to == "pem" else "key.jwk.json"
-    outputs = [_KeyOutput(f"{result.label} as {to.upper()}", result.output, name)]
+    if to == "pem" and len(result.keys) > 1:
+        # one PEM per key of a JWKS, each named by its kid and thumbprint
+        outputs = [
+            _KeyOutput(f"Key {n} as PEM: kid {k.kid}, thumbprint {k.thumbprint} ({k.description})", k.pem, f"{n}.pem")
+            for n, k in enumerate(result.keys, 1)
+            if k.pem
+        ]
+    else:
+        name = "key.pem" if to == "pem" else "key.jwk.json"
+        outputs = [_KeyOutput(f"{result.label} as {to.upper()}", result.output, name)]
     if result.jwks.get("keys"):
         outputs.append(_KeyOutput("Public JWKS", _json_text(result.jwks), "jwks.json"))
     context = {"key_outputs": outputs, "thumbprint": result.thumbprint}

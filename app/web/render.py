@@ -45,10 +45,15 @@ def pretty_json(value: Any) -> str:
     return json.dumps(json_safe(value), indent=2, ensure_ascii=False)
 
 
+#: a claim value longer than this is folded in tables (the editor above holds it whole)
+FOLD_AT = 600
+
+
 def compact_value(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    return json.dumps(json_safe(value), ensure_ascii=False)
+    text = value if isinstance(value, str) else json.dumps(json_safe(value), ensure_ascii=False)
+    if len(text) <= FOLD_AT:
+        return text
+    return f"{text[: FOLD_AT - 100]}… (folded: {len(text):,} characters in all)"
 
 
 _COMPRESSIBLE = (".js", ".css", ".svg", ".html", ".json", ".txt")

@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
+
+from markupsafe import Markup
 
 from app.config import Settings
 from app.core import SUPPORTED, InputError, InvalidPolicy, Policy, Problem, Verdict, VerifyResult, parse_policy
 from app.core.claims import ClaimInfo, describe_claims
 from app.core.dpop import DpopRequest
 from app.core.examples import make_example
+from app.core.extract import extract_token, is_token
 from app.core.findings import Finding
 from app.core.inspect import Inspection, KeyText, inspect
 from app.core.jsonparse import parse_json
 from app.core.jwe import DecodedJWE, DecryptResult
 from app.core.sign import encode_unsigned, sign
 from app.core.timefmt import as_numeric_date, in_calendar, iso
+from app.core.verify import verify
 from app.store import ReplayLog, Store
 
 from .forms import Form
+from .highlight import LineMark, error_position, json_layer, marks_for, token_layer
 from .policyform import FORM_FIELDS, policy_from_form
 
 __all__ = [
@@ -109,6 +115,34 @@ class Marker:
     name: str
     x: float  # 0..1000 on the axis
     label: str
+    #: where its name is written: 0 above the axis, 1 below, 2 higher above, 3 lower below
+    row: int = 0
+
+    @property
+    def text_x(self) -> float:
+        """The name's centre, kept inside the axis."""
+        half = _label_width(self.name) / 2
+        return min(max(self.x, half), 1000 - half)
+
+
+_CHAR_WIDTH = 16.0  # of a 26-unit monospace label on the 1000-unit axis
+
+
+def _label_width(name: str) -> float:
+    return len(name) * _CHAR_WIDTH + 14
+
+
+def _place_labels(markers: list[Marker]) -> list[Marker]:
+    """Each label in the first row where it clears the label before it: labels never overlap."""
+    ends = [-1e9] * 4
+    placed = []
+    for marker in markers:
+        width = _label_width(marker.name)
+        start = min(max(marker.x, width / 2), 1000 - width / 2) - width / 2
+        row = next((r for r in range(4) if start >= ends[r]), min(range(4), key=lambda r: ends[r]))
+        ends[row] = start + width
+        placed.append(replace(marker, row=row))
+    return placed
 
 
 @dataclass(frozen=True)
@@ -146,6 +180,8 @@ class DebuggerView:
     now: float = 0.0
     leeway: float = 0.0
     replay_count: int | None = None
+    #: the secret verifies only under another encoding (the Secret encoding select), or None
+    encoding_hint: str | None = None
 
     @property
     def policy_problems(self) -> dict[str, str]:
@@ -189,10 +225,113 @@ class DebuggerView:
         return {}
 
     @property
+    def claims_payload(self) -> dict[str, Any] | None:
+        """The claims set on screen: the signed token's, or a decrypted JWE's JSON plaintext."""
+        if self.result is not None:
+            return self.result.token.payload
+        return self.decrypted.payload if self.decrypted is not None else None
+
+    @property
     def timeline(self) -> Timeline | None:
-        if self.result is None or not self.result.token.payload:
+        payload = self.claims_payload
+        return build_timeline(payload, self.now, self.leeway) if payload else None
+
+    @property
+    def token_layer(self) -> Markup:
+        """The token box's text coloured by part (JWS: 3 parts, JWE: 5), flagged parts underlined."""
+        if self.jwe is not None:
+            segments = [seg.text for seg in self.jwe.segments]
+            flagged = [f.segment or "" for f in self.findings if f.severity != "info"]
+            return token_layer(self.token, segments, _JWE_PARTS, flagged)
+        if self.result is not None:
+            flagged = [f.segment or "" for f in self.result.findings if f.severity != "info"]
+            return token_layer(self.token, [seg.text for seg in self.result.token.segments], _JWS_PARTS, flagged)
+        return token_layer(self.token, (), ())
+
+    def _error_at(self, where: str) -> tuple[int, int] | None:
+        error = self.edit_error
+        return error_position(error.message) if error is not None and error.segment == where else None
+
+    @property
+    def header_marks(self) -> tuple[LineMark, ...]:
+        return self._edit_error_marks("header")
+
+    @property
+    def payload_marks(self) -> tuple[LineMark, ...]:
+        """Each claim check and custom rule on the line of its claim, and a JSON error on its line."""
+        if self.edit_error is not None:
+            return self._edit_error_marks("payload")
+        checks = {c.name: (c.status, c.message) for c in self.claim_status.values() if not c.rule}
+        rules: dict[str, tuple[str, str, str]] = {}
+        policy = self.inspection.policy if self.inspection is not None else None
+        if isinstance(policy, Policy) and self.claims_payload is not None:
+            by_label = {r.label: r.claim for r in policy.rules}
+            for c in self.claim_status.values():
+                claim = by_label.get(c.name)
+                if c.rule and claim is not None:
+                    top = claim if claim in self.claims_payload else claim.split(".", 1)[0]
+                    rules[c.name] = (top, c.status, c.message)
+        return marks_for(self.payload_json, checks, rules)
+
+    def _edit_error_marks(self, where: str) -> tuple[LineMark, ...]:
+        at = self._error_at(where)
+        if at is None or self.edit_error is None:
+            return ()
+        return (LineMark(at[0], "error", f"line {at[0] + 1}, column {at[1] + 1}", self.edit_error.message),)
+
+    @property
+    def header_layer(self) -> Markup:
+        return json_layer(self.header_json, self.header_marks, self._error_at("header"))
+
+    @property
+    def payload_layer(self) -> Markup:
+        return json_layer(self.payload_json, self.payload_marks, self._error_at("payload"))
+
+    @property
+    def truncated_hint(self) -> str | None:
+        """The signature is shorter or longer than its algorithm makes: the paste was probably cut."""
+        error = self.token_error
+        if error is not None and error.segment == "signature" and error.code == "bad_base64url":
+            return "The token looks truncated: its signature ends part-way through a byte"
+        if self.result is None or not self.result.token.signature:
             return None
-        return build_timeline(self.result.token.payload, self.now, self.leeway)
+        token = self.result.token
+        alg = token.header.get("alg")
+        got = len(token.signature)
+        expected: tuple[int, ...] = _SIGNATURE_BYTES.get(alg, ()) if isinstance(alg, str) else ()
+        if isinstance(alg, str) and alg[:2] in ("RS", "PS"):
+            keys = self.result.key_input.keys if self.result.key_input else ()
+            sizes = [k.size_bits // 8 for k in keys if k.kty == "RSA"]
+            expected = tuple(s for s in sizes if s) or _RSA_BYTES
+            if got >= min(expected) and not any(s for s in sizes):
+                return None  # without the key any RSA size from 1024 bits up is plausible
+        if not expected or got in expected:
+            return None
+        want = " or ".join(str(n) for n in expected)
+        return f"The token looks truncated: an {alg} signature is {want} bytes, this one is {got}"
+
+    @property
+    def token_iss(self) -> str:
+        """The token's iss when it is an http(s) URL: the issuer box starts with it."""
+        iss = (self.claims_payload or {}).get("iss")
+        return iss if isinstance(iss, str) and iss.startswith(("https://", "http://")) and len(iss) < 2048 else ""
+
+
+_JWS_PARTS = ("header", "payload", "signature")
+_JWE_PARTS = ("header", "encrypted_key", "iv", "ciphertext", "tag")
+_SIGNATURE_BYTES: dict[str, tuple[int, ...]] = {
+    "HS256": (32,),
+    "HS384": (48,),
+    "HS512": (64,),
+    "ES256": (64,),
+    "ES256K": (64,),
+    "ES384": (96,),
+    "ES512": (132,),
+    "EdDSA": (64, 114),
+    "Ed25519": (64,),
+    "Ed448": (114,),
+}
+_RSA_BYTES = (128, 256, 384, 512)
 
 
 def build_timeline(payload: dict[str, Any], now: float, leeway: float) -> Timeline | None:
@@ -211,7 +350,8 @@ def build_timeline(payload: dict[str, Any], now: float, leeway: float) -> Timeli
 
     markers = [Marker(n, x(t), f"{n} {iso(times[n] or t)}") for n, t in known.items()]
     markers.append(Marker("now", x(now), f"now {iso(now)}"))
-    markers.sort(key=lambda m: m.x)  # labels alternate above and below the axis in this order
+    markers.sort(key=lambda m: m.x)
+    markers = _place_labels(markers)
     start = known.get("nbf", known.get("iat"))
     end = known.get("exp")
     valid = (x(start if start is not None else low), x(end if end is not None else high))
@@ -231,6 +371,33 @@ def _pretty(value: Any) -> str:
 def _policy(options: Options) -> Policy | InvalidPolicy:
     form = Form({name: [value] for name, value in options.policy_fields.items()})
     return parse_policy(policy_from_form(form))
+
+
+_TOKEN_PREFIX = re.compile(r"(?:token|jwt|id_token|access_token)\s*+[=:]\s*+", re.IGNORECASE)
+_SPACE = re.compile(r"\s++")
+
+
+def _forgiving(text: str) -> str:
+    """The token in a sloppy paste the core's extraction does not read: quoted, broken over lines, ``token=``.
+
+    Used only when what it yields is exactly one token; any other text goes to the core unchanged.
+    """
+    stripped = text.strip()
+    if len(stripped) > 1 and stripped[0] == stripped[-1] and stripped[0] in "\"'":
+        stripped = stripped[1:-1].strip()
+    prefix = _TOKEN_PREFIX.match(stripped)
+    if prefix:
+        stripped = stripped[prefix.end() :]
+    candidate = _SPACE.sub("", stripped)
+    return candidate if candidate != text and is_token(candidate) else text
+
+
+def _forgiving_unless_extracted(text: str) -> str:
+    try:
+        found = extract_token(text).token
+    except InputError:
+        return text  # the core names what is wrong when it reads the text itself
+    return text if is_token(found) else _forgiving(text)
 
 
 def _verify_view(
@@ -255,11 +422,12 @@ def _verify_view(
     )
     if not token.strip():
         return base
+    token_text = token if is_token(token.strip()) else _forgiving_unless_extracted(token)
     key = KeyText(key_text, encoding, kind) if key_text else None
     inner = KeyText(options.inner_key, options.inner_secret_encoding) if options.inner_key and not signed_with else None
     try:
         inspection = inspect(
-            token,
+            token_text,
             key,
             inner_key=inner,
             algorithms=options.algorithms,
@@ -287,6 +455,8 @@ def _verify_view(
         decrypted=inspection.decrypted,
         key_error=inspection.key_problem,
     )
+    if _worth_trying_base64(view, key_text, encoding):
+        view = replace(view, encoding_hint=_encoding_that_verifies(view, key_text, settings))
     if inspection.jwe is not None:
         plaintext = inspection.decrypted.plaintext if inspection.decrypted is not None else None
         view = replace(view, header_json=_pretty(inspection.jwe.header), payload_json=_pretty_text(plaintext or ""))
@@ -297,6 +467,35 @@ def _dpop_request(options: Options) -> DpopRequest | None:
     if not options.dpop_proof.strip():
         return None
     return DpopRequest(options.dpop_proof, options.dpop_htm, options.dpop_htu, nonce=options.dpop_nonce or None)
+
+
+_BASE64_TEXT = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
+
+
+def _worth_trying_base64(view: DebuggerView, key_text: str, encoding: str) -> bool:
+    """A UTF-8 HMAC secret that did not verify but reads as base64: maybe the encoding is wrong."""
+    sig = view.result.signature if view.result is not None else None
+    if sig is None or sig.status != "invalid" or encoding != "utf8" or not (sig.alg or "").startswith("HS"):
+        return False
+    return _BASE64_TEXT.fullmatch(key_text.strip()) is not None
+
+
+def _encoding_that_verifies(view: DebuggerView, key_text: str, settings: Settings) -> str | None:
+    assert view.result is not None
+    for encoding in ("base64url", "base64") if re.search(r"[-_]", key_text) else ("base64", "base64url"):
+        try:
+            retry = verify(
+                view.result.token.text,
+                key_text.strip(),
+                secret_encoding=encoding,
+                max_token=settings.max_token_bytes,
+                max_key=settings.max_key_bytes,
+            )
+        except InputError:
+            continue
+        if retry.signature.valid:
+            return encoding
+    return None
 
 
 def _pretty_text(text: str) -> str:

@@ -43,7 +43,7 @@ def open_debugger(page: Page) -> None:
 def paste_token(page: Page, token: str) -> None:
     """Fill the token box (fill fires input) and wait until the Encoded pane shows that very token."""
     page.locator("#token").fill(token)
-    expect(page.locator("#encoded .token-view .tok-payload")).to_have_text(token.split(".")[1])
+    expect(page.locator("#token-layer .tok-payload")).to_have_text(token.split(".")[1])
 
 
 def sig_title(page: Page) -> Locator:
@@ -62,7 +62,7 @@ def test_home_page_shows_three_panes_and_a_verified_example(page: Page) -> None:
         expect(page.locator(pane)).to_be_visible()
         expect(page.locator(f"{pane} h2")).to_have_text(title)
     expect(page.locator("#token")).to_have_value(re.compile(r"^eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+$"))
-    expect(page.locator("#encoded .token-view .tok-signature")).to_be_visible()
+    expect(page.locator("#token-layer .tok-signature")).to_be_visible()
     expect(page.locator("#header-json")).to_have_value(re.compile(r'"alg": "HS256"'))
     expect(page.locator("#claims tr[data-claim='exp']")).to_be_visible()
     expect(sig_title(page)).to_have_text("Signature verified")
@@ -84,7 +84,7 @@ def test_pasting_a_token_decodes_it_into_every_pane(page: Page) -> None:
     # app.js writes the local time into each swapped-in row.
     expect(exp_row.locator(".local-time")).to_have_text(re.compile(r"\d"))
     expect(page.locator("#claims tr[data-claim='sub']")).to_contain_text(SUB)
-    view = page.locator("#encoded .token-view")
+    view = page.locator("#token-layer")
     expect(view.locator(".tok-header")).to_have_text(header_b64)
     expect(view.locator(".tok-payload")).to_have_text(payload_b64)
     expect(view.locator(".tok-signature")).to_have_text(signature_b64)
@@ -149,7 +149,7 @@ def test_sign_mode_re_signs_edits_and_verify_mode_keeps_the_old_signature(page: 
     assert claims["name"] == "Signed In Browser"
     assert claims["sub"] == SUB
     expect(sig_title(page)).to_have_text("Signature verified")
-    expect(page.locator("#encoded .token-view .tok-signature")).to_have_text(signed.split(".")[2])
+    expect(page.locator("#token-layer .tok-signature")).to_have_text(signed.split(".")[2])
 
     # Back to verify mode: the key box holds our secret, so the re-signed token verifies...
     choose_mode(page, "verify")
@@ -211,7 +211,7 @@ def test_malformed_token_shows_an_error_without_reloading(page: Page) -> None:
     expect(alert).to_be_visible()
     expect(alert).to_contain_text("Cannot decode")
     expect(alert).to_contain_text("three segments")
-    expect(page.locator("#encoded .token-view")).to_have_count(0)
+    expect(page.locator("#token-layer span")).to_have_count(0)
     expect(page.locator("#signature-status")).to_have_count(0)
     assert page.evaluate("window.__marker") == 1, "the page reloaded"
     assert page.url == url

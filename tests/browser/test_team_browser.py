@@ -48,7 +48,7 @@ def open_page(page: Page, dialogs: list[str]) -> None:
 
 def paste(page: Page, text: str, payload_segment: str) -> None:
     page.locator("#token").fill(text)
-    expect(page.locator("#encoded .token-view .tok-payload")).to_have_text(payload_segment)
+    expect(page.locator("#token-layer .tok-payload")).to_have_text(payload_segment)
 
 
 @pytest.mark.parametrize("evil", XSS)
@@ -129,7 +129,7 @@ def test_paste_anything(page: Page, template: str, where: str) -> None:
     open_page(page, [])
     found = token()
     page.locator("#token").fill(template.format(t=found))
-    expect(page.locator("#encoded .token-view .tok-payload")).to_have_text(found.split(".")[1])
+    expect(page.locator("#token-layer .tok-payload")).to_have_text(found.split(".")[1])
     expect(page.locator("#findings")).to_contain_text(f"Found the token in {where}")
     if "query" in where:
         expect(page.locator("#findings [data-code='token_in_url']")).to_be_visible()

@@ -20,7 +20,7 @@ def open_with_token(page: Page) -> None:
     now = int(time.time())
     token = jwt.encode({"sub": "policy-user", "role": "admin", "iat": now, "exp": now + 600}, SECRET, "HS256")
     page.locator("#token").fill(token)
-    expect(page.locator("#encoded .token-view .tok-payload")).to_have_text(token.split(".")[1])
+    expect(page.locator("#token-layer .tok-payload")).to_have_text(token.split(".")[1])
     page.locator("#key").fill(SECRET)
     expect(page.locator("#verdict")).to_contain_text("200")
     page.locator("#policy summary").click()
