@@ -14,8 +14,10 @@ from .claims import ClaimCheck
 from .errors import InputError, Problem
 from .findings import DEFAULT_LONG_LIFETIME, Finding, sort_findings
 from .jwe import DecodedJWE, DecryptResult, decode_jwe, decrypt_jwe
+from .jws_json import Serialization, attach_payload, decode_jws_json, read_jose_json
 from .keys import DEFAULT_MAX_KEY, KeyInput, parse_key
 from .policy import InvalidPolicy, Policy, ReplayGuard, check_claims
+from .signatures import SignaturesResult, verify_jws_json
 from .tokens import DEFAULT_MAX_TOKEN, decode_token, extract_sized
 from .verify import Verdict, VerifyResult, claims_verdict, verify_token
 
@@ -50,6 +52,9 @@ class Inspection:
     #: a key that could not be read: shown beside the keyless result (the API answers 400 with it)
     key_problem: Problem | None = None
     now: float = field(default=0.0)
+    serialization: Serialization = "compact"
+    #: a JWS JSON serialization: every signature and how it fared (``signed`` is the one that decided)
+    signatures: SignaturesResult | None = None
 
     @property
     def verified(self) -> bool:
@@ -107,11 +112,13 @@ def inspect(
     max_token: int = DEFAULT_MAX_TOKEN,
     max_key: int = DEFAULT_MAX_KEY,
     long_lifetime: float = DEFAULT_LONG_LIFETIME,
+    payload: bytes | None = None,
 ) -> Inspection:
     """Decode, decrypt and verify ``text``; InputError only for a token that cannot be read at all.
 
     A key that cannot be read is reported as ``key_problem`` beside the keyless result. A JWE's nested
     signed token is verified with ``inner_key`` (its own text and encoding), else with ``key``.
+    ``payload`` is a JWS's detached content (RFC 7515 App. F, RFC 7797).
     """
     policy = policy or Policy()
     options = {
@@ -124,8 +131,30 @@ def inspect(
     }
     applied = policy if isinstance(policy, Policy) else Policy()
     now = time.time() if applied.now is None else applied.now
+    jose_json = read_jose_json(text, max_token)
+    if jose_json is not None and "ciphertext" not in jose_json:
+        jws = decode_jws_json(jose_json, payload)
+        problem = None
+        try:
+            key_input = _parse(key, max_key)
+        except InputError as exc:
+            key_input, problem = None, exc.problem
+        checked = verify_jws_json(jws, key_input, **options)  # type: ignore[arg-type]
+        signed = checked.signed
+        return Inspection(
+            "JWS",
+            signed.verdict,
+            policy,
+            signed=signed,
+            key_problem=problem,
+            now=signed.now,
+            serialization=jws.serialization,
+            signatures=checked,
+        )
     if token_kind(text, max_size=max_token) == "JWS":
         token = decode_token(text, max_size=max_token)
+        if payload is not None:
+            token = attach_payload(token, payload)
         problem = None
         try:
             key_input = _parse(key, max_key)
