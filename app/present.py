@@ -12,6 +12,8 @@ from app.core.inspect import Inspection
 from app.core.jsonparse import json_safe
 from app.core.jwe import DecodedJWE, DecryptResult
 from app.core.keytools import ConvertedKey, GeneratedKey
+from app.core.sign_json import SerializedJWS
+from app.core.signatures import SignaturesResult
 from app.core.tokens import DecodedToken
 
 __all__ = ["FetchedKeys", "decode_json", "inspection_json", "sign_json", "verify_json"]
@@ -66,7 +68,10 @@ def inspection_json(result: Inspection, key_source: FetchedKeys | None = None) -
     origin = {} if key_source is None else {"key_source": key_source.as_dict()}
     if result.kind == "JWS" and result.signed is not None:
         label = None if key_source is None else key_source.label
-        return {"type": "JWS", **verify_json(result.signed, key_label=label), **origin}
+        answer: dict[str, Any] = {"type": "JWS", **verify_json(result.signed, key_label=label), **origin}
+        if result.signatures is not None:
+            answer.update(serialization=result.serialization, **signatures_json(result.signatures, label))
+        return answer
     data: dict[str, Any] = {"type": "JWE"}
     if result.jwe is not None:
         data["jwe"] = jwe_header_json(result.jwe)
@@ -114,6 +119,34 @@ def verify_json(result: VerifyResult, key_label: str | None = None) -> dict[str,
     }
 
 
+def signatures_json(result: SignaturesResult, key_label: str | None = None) -> dict[str, Any]:
+    """Every signature of a JWS JSON serialization; ``header`` is the unprotected (not signed) header."""
+    entries = []
+    for entry in result.entries:
+        check, key = entry.check, None
+        if check.key is not None:
+            source = check.key.source if key_label is None else key_label
+            key = {"kid": check.key.kid, "thumbprint": check.key.thumbprint, "source": source}
+        entries.append(
+            {
+                "index": entry.signature.index,
+                "protected": json_safe(entry.signature.protected),
+                "header": json_safe(entry.signature.header),
+                "alg": check.alg,
+                "kid": check.kid,
+                "valid": check.valid,
+                "status": check.status,
+                "message": check.message,
+                "key": key,
+            }
+        )
+    return {
+        "signatures": entries,
+        "detached": result.jws.detached,
+        "verified_signatures": list(result.verified_indexes),
+    }
+
+
 def _verdict_json(verdict: Verdict, policy: Policy | InvalidPolicy) -> dict[str, Any]:
     data: dict[str, Any] = {"status": verdict.status, "outcome": verdict.outcome, "reason": verdict.reason}
     if isinstance(policy, InvalidPolicy):
@@ -126,6 +159,20 @@ def sign_json(result: SignResult) -> dict[str, Any]:
     if result.key is not None:
         key = {"kid": result.key.kid, "thumbprint": result.key.thumbprint, "description": result.key.description}
     return {"token": result.token, "alg": result.alg, "key": key, "findings": _findings(result.findings)}
+
+
+def serialized_json(result: SerializedJWS) -> dict[str, Any]:
+    """A JWS JSON serialization: the first signer in the compact answer's members, then every signer."""
+    signers = [sign_json(r) for r in result.signatures]
+    first = signers[0]
+    return {
+        "token": result.token,
+        "alg": first["alg"],
+        "key": first["key"],
+        "findings": [f for s in signers for f in s["findings"]],
+        "serialization": result.serialization,
+        "signatures": [{"alg": s["alg"], "key": s["key"]} for s in signers],
+    }
 
 
 def compare_json(result: Comparison) -> dict[str, Any]:

@@ -156,11 +156,12 @@ def _unprotected_findings(index: int, header: dict[str, Any]) -> list[Finding]:
     exposed = [n for n in _SECURITY_MEMBERS if n in header]
     if not exposed:
         return []
+    verb = "sits" if len(exposed) == 1 else "sit"
     return [
         Finding(
             "unprotected_header",
             "warning",
-            f"Signature {index}: {', '.join(exposed)} sit in the unprotected header, so they are not covered by the "
+            f"Signature {index}: {', '.join(exposed)} {verb} in the unprotected header, not covered by the "
             "signature and anyone on the path can change them",
             "Put alg, kid and the key references in the protected header",
             f"signatures[{index}]",

@@ -127,9 +127,29 @@ class _Signed(BaseModel):
     payload: JSONObject | None = Field(description="The claims; null when the payload is not a JSON object")
 
 
+class JSONSignatureAnswer(BaseModel):
+    """One signature of a JWS JSON serialization (RFC 7515 §7.2)."""
+
+    index: int
+    protected: JSONObject = Field(description="The integrity-protected header")
+    header: JSONObject = Field(description="The unprotected header: NOT covered by the signature")
+    alg: str | None
+    kid: str | None
+    valid: bool
+    status: SignatureStatus
+    message: str
+    key: KeyUsed | None = Field(description="The key that verified this signature; null when none did")
+
+
 class JWSAnswer(_Signed):
     type: Literal["JWS"]
     key_source: KeyOrigin | None = None
+    serialization: Literal["flattened", "general"] | None = Field(None, description="Only for a JSON serialization")
+    signatures: list[JSONSignatureAnswer] | None = Field(
+        None, description="JSON serialization only: every signature; verified when at least one is valid"
+    )
+    detached: bool | None = Field(None, description="JSON serialization only: the payload was absent from the JSON")
+    verified_signatures: list[int] | None = Field(None, description="Indexes of the signatures that verified")
 
 
 class NestedJWS(_Signed):
@@ -192,11 +212,18 @@ class SigningKey(BaseModel):
     description: str
 
 
+class Signer(BaseModel):
+    alg: str
+    key: SigningKey | None
+
+
 class SignAnswer(BaseModel):
-    token: str
+    token: str = Field(description="The compact token, or the JSON serialization as text")
     alg: str
     key: SigningKey | None = Field(description="null for alg none")
     findings: list[Finding]
+    serialization: Literal["flattened", "general"] | None = Field(None, description="Only for a JSON serialization")
+    signatures: list[Signer] | None = Field(None, description="JSON serialization only: each signature's alg and key")
 
 
 class EncryptAnswer(BaseModel):

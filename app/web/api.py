@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
@@ -11,8 +12,17 @@ from app.core import InputError, InvalidPolicy, Policy, decode, parse_policy, si
 from app.core.compare import compare_tokens
 from app.core.inspect import KeyText, inspect, token_kind
 from app.core.jwe import decode_jwe
+from app.core.jws_json import Serialization
 from app.core.keys import KeyKind
-from app.present import compare_json, decode_json, inspection_json, jwe_header_json, sign_json
+from app.core.sign_json import sign_serialized
+from app.present import (
+    compare_json,
+    decode_json,
+    inspection_json,
+    jwe_header_json,
+    serialized_json,
+    sign_json,
+)
 from app.store import ReplayLog, Store
 
 from . import answers
@@ -54,7 +64,10 @@ PolicyJSON = Annotated[
 
 
 class VerifyRequest(BaseModel):
-    token: str
+    token: str | dict[str, Any] = Field(
+        description="A compact JWS or JWE, or a JSON serialization (RFC 7515/7516 §7.2) as text or as an object"
+    )
+    payload: str | None = Field(None, description="The detached content (RFC 7515 App. F, RFC 7797) as UTF-8 text")
     key: str | None = Field(None, description="HMAC secret, PEM (SPKI, PKCS#1, certificate), JWK or JWKS")
     secret_encoding: SecretEncoding = "utf8"
     key_kind: KeyKind = Field(
@@ -85,11 +98,19 @@ class CompareRequest(BaseModel):
 
 
 class SignRequest(BaseModel):
-    header: dict[str, Any]
+    header: dict[str, Any] | list[dict[str, Any]] = Field(
+        description="The protected header; for general, a list with one header per key (or one header for all)"
+    )
     payload: dict[str, Any] | str
-    key: str | None = Field(None, description="HMAC secret, private PEM or private JWK")
+    key: str | list[str] | None = Field(
+        None, description="HMAC secret, private PEM or private JWK; for general, a list: one signature per key"
+    )
     secret_encoding: SecretEncoding = "utf8"
     allow_none: bool = Field(False, description="Allow alg 'none' (an unsigned token), on purpose only")
+    serialization: Serialization = Field(
+        "compact", description="compact (dots), flattened or general JSON (RFC 7515 §7.2); token is then JSON text"
+    )
+    detached: bool = Field(False, description="JSON serializations: leave the payload out (RFC 7515 App. F)")
 
 
 @router.post(
@@ -131,7 +152,7 @@ def api_verify(body: VerifyRequest, settings: SettingsDep, store: StoreDep, cach
             policy_data = saved.data.get("policy") or {}
     policy = parse_policy(policy_data)
     result = inspect(
-        body.token,
+        body.token if isinstance(body.token, str) else json.dumps(body.token),
         KeyText(key, encoding, body.key_kind) if key is not None else None,
         inner_key=KeyText(body.inner_key, body.inner_secret_encoding) if body.inner_key is not None else None,
         algorithms=algorithms,
@@ -142,6 +163,7 @@ def api_verify(body: VerifyRequest, settings: SettingsDep, store: StoreDep, cach
         max_token=settings.max_token_bytes,
         max_key=settings.max_key_bytes,
         long_lifetime=settings.long_lifetime_seconds,
+        payload=None if body.payload is None else body.payload.encode("utf-8", "surrogatepass"),
     )
     if result.key_problem is not None:
         raise InputError.of(result.key_problem)
@@ -153,8 +175,31 @@ def api_replay_clear(store: StoreDep) -> dict[str, int]:
     return {"cleared": store.clear_replay()}
 
 
-@router.post("/sign", response_model=answers.SignAnswer, responses=_ERRORS, summary="Sign a header and payload")
+@router.post(
+    "/sign",
+    response_model=answers.SignAnswer,
+    response_model_exclude_unset=True,
+    responses=_ERRORS,
+    summary="Sign a header and payload",
+)
 def api_sign(body: SignRequest, settings: SettingsDep) -> dict[str, Any]:
+    if body.serialization != "compact":
+        keys = body.key if isinstance(body.key, list) else [body.key]
+        headers = body.header if isinstance(body.header, list) else [body.header] * len(keys)
+        serialized = sign_serialized(
+            headers,
+            body.payload,
+            keys,
+            body.serialization,
+            secret_encoding=body.secret_encoding,
+            detached=body.detached,
+            max_key=settings.max_key_bytes,
+        )
+        return serialized_json(serialized)
+    if isinstance(body.header, list) or isinstance(body.key, list):
+        raise InputError(
+            "compact_one_signature", "A compact token holds one signature: give one header and one key", "key"
+        )
     result = sign(
         body.header,
         body.payload,
