@@ -63,6 +63,8 @@ class Options:
     policy_fields: dict[str, str] = field(default_factory=dict)
     #: record a verified jti now (the "verify and record" button), not on every keystroke
     record_jti: bool = False
+    #: a JWS's detached content (RFC 7515 App. F, RFC 7797), as typed
+    detached_payload: str = ""
 
     @classmethod
     def from_form(cls, form: Form, **overrides: Any) -> Options:
@@ -81,6 +83,7 @@ class Options:
             "allow_weak_keys": form.get("allow_weak_keys") == "on",
             "key_from_link": form.get("key_from_link") == "1" and bool(form.get("key")),
             "policy_fields": {name: form.get(name) for name in FORM_FIELDS if form.get(name)},
+            "detached_payload": form.get("detached_payload"),
         }
         values.update(overrides)
         return cls(**values)
@@ -254,6 +257,7 @@ def _verify_view(
             max_token=settings.max_token_bytes,
             max_key=settings.max_key_bytes,
             long_lifetime=settings.long_lifetime_seconds,
+            payload=options.detached_payload.encode("utf-8", "surrogatepass") if options.detached_payload else None,
         )
     except InputError as exc:
         return replace(base, token_error=exc.problem)
