@@ -232,18 +232,24 @@ def generated_json(key: GeneratedKey) -> dict[str, Any]:
         "public_jwk": key.public_jwk,
         "jwks": key.jwks,
         "thumbprint": key.thumbprint,
+        "thumbprints": key.thumbprints or None,
     }
     return {name: value for name, value in data.items() if value is not None}
 
 
 def converted_json(result: ConvertedKey) -> dict[str, Any]:
-    return {
-        "form": result.form,
-        "to": result.to,
-        "output": result.output,
-        "jwks": result.jwks,
-        "keys": [
-            {"kty": k.kty, "description": k.description, "kid": k.kid, "thumbprint": k.thumbprint, "private": k.private}
-            for k in result.keys
-        ],
-    }
+    keys = [
+        {
+            "kty": k.kty,
+            "description": k.description,
+            "kid": k.kid,
+            "thumbprint": k.thumbprint,
+            "private": k.private,
+            "thumbprints": k.thumbprints,
+        }
+        for k in result.keys
+    ]
+    data = {"form": result.form, "to": result.to, "output": result.output, "jwks": result.jwks, "keys": keys}
+    if len(result.keys) == 1:  # one key: its thumbprints at the top too (a JWKS has one set per key)
+        data["thumbprints"] = result.keys[0].thumbprints
+    return data

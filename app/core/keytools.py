@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from cryptography.hazmat.primitives import serialization
@@ -13,6 +13,7 @@ from joserfc.jwk import ECKey, Key, OctKey, OKPKey, RSAKey
 
 from .errors import InputError
 from .keys import DEFAULT_MAX_KEY, ParsedKey, parse_key
+from .thumbprint import thumbprints
 
 __all__ = [
     "EC_CURVES",
@@ -67,6 +68,8 @@ class GeneratedKey:
     jwks: dict[str, Any]
     private_pem: str | None
     public_pem: str | None
+    #: RFC 7638 thumbprints by hash (sha-256, sha-384, sha-512), each with its RFC 9278 URI
+    thumbprints: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ class KeyConversion:
     private: bool
     jwk: dict[str, Any] | None = None
     pem: str | None = None
+    thumbprints: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -202,6 +206,7 @@ def generate_key(kty: str, size: int | None = None, crv: str | None = None, kid:
         jwks={"keys": [public_jwk] if public_jwk is not None else []},
         private_pem=private_pem,
         public_pem=public_pem,
+        thumbprints=thumbprints(private_jwk),
     )
 
 
@@ -249,15 +254,22 @@ def _convert_one(
     out_private = parsed.private if private is None else private
     kid = parsed.kid if parsed.kid is not None else parsed.thumbprint
     public_jwk = None if parsed.kty == "oct" else _public_jwk(parsed.key, kid)
+    prints = thumbprints(dict(parsed.key.as_dict(private=False)))
     if to == "pem":
         pem = _private_pem(parsed.key.private_key) if out_private else _public_pem(parsed.key.public_key)
-        return KeyConversion(parsed.kty, parsed.description, kid, parsed.thumbprint, out_private, pem=pem), public_jwk
+        conversion = KeyConversion(
+            parsed.kty, parsed.description, kid, parsed.thumbprint, out_private, pem=pem, thumbprints=prints
+        )
+        return conversion, public_jwk
     if out_private:
         jwk = _ordered(dict(parsed.key.as_dict(private=True)), kid)
     else:
         assert public_jwk is not None
         jwk = public_jwk
-    return KeyConversion(parsed.kty, parsed.description, kid, parsed.thumbprint, out_private, jwk=jwk), public_jwk
+    conversion = KeyConversion(
+        parsed.kty, parsed.description, kid, parsed.thumbprint, out_private, jwk=jwk, thumbprints=prints
+    )
+    return conversion, public_jwk
 
 
 def convert_key(

@@ -248,6 +248,15 @@ class ComparisonAnswer(BaseModel):
     lifetimes: list[Lifetime] = Field(description="The first token's, then the second's")
 
 
+class Thumbprint(BaseModel):
+    thumbprint: str = Field(description="RFC 7638 JWK thumbprint, base64url")
+    uri: str = Field(description="RFC 9278 thumbprint URI, urn:ietf:params:oauth:jwk-thumbprint:<hash>:<thumbprint>")
+
+
+#: by hash name: sha-256, sha-384, sha-512
+Thumbprints = dict[str, Thumbprint]
+
+
 class GeneratedKeyAnswer(BaseModel):
     kty: str
     description: str
@@ -258,6 +267,7 @@ class GeneratedKeyAnswer(BaseModel):
     jwks: JSONObject
     private_pem: str | None = Field(None, description="Absent for a secret (oct)")
     public_pem: str | None = Field(None, description="Absent for a secret (oct)")
+    thumbprints: Thumbprints | None = Field(None, description="RFC 7638 thumbprints by hash, with RFC 9278 URIs")
 
 
 class KeySummary(BaseModel):
@@ -266,6 +276,7 @@ class KeySummary(BaseModel):
     kid: str | None
     thumbprint: str
     private: bool
+    thumbprints: Thumbprints = Field(description="RFC 7638 thumbprints by hash, with RFC 9278 URIs")
 
 
 class ConvertedKeyAnswer(BaseModel):
@@ -274,6 +285,7 @@ class ConvertedKeyAnswer(BaseModel):
     output: str
     jwks: JSONObject
     keys: list[KeySummary]
+    thumbprints: Thumbprints | None = Field(None, description="Only for a single key: its thumbprints")
 
 
 class ReplayClearedAnswer(BaseModel):

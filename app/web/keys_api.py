@@ -127,6 +127,7 @@ def api_generate(body: GenerateRequest) -> dict[str, Any]:
 @router.post(
     "/keys/convert",
     response_model=answers.ConvertedKeyAnswer,
+    response_model_exclude_unset=True,
     responses=_ERRORS,
     summary="Convert a key between PEM and JWK",
 )
