@@ -11,6 +11,7 @@ from app.core.findings import Finding
 from app.core.inspect import Inspection
 from app.core.jsonparse import json_safe
 from app.core.jwe import DecodedJWE, DecryptResult
+from app.core.jwe.jsonser import RecipientsResult
 from app.core.keytools import ConvertedKey, GeneratedKey
 from app.core.sign_json import SerializedJWS
 from app.core.signatures import SignaturesResult
@@ -87,7 +88,30 @@ def inspection_json(result: Inspection, key_source: FetchedKeys | None = None) -
         findings=_findings(result.findings),
         **origin,
     )
+    if result.recipients is not None:
+        data.update(serialization=result.serialization, **recipients_json(result.recipients))
     return data
+
+
+def recipients_json(result: RecipientsResult) -> dict[str, Any]:
+    """Each recipient of a JWE JSON serialization tried, and the one whose key decrypted (null: none)."""
+    shared = result.jwe
+    entries = [
+        {
+            "index": index,
+            "header": json_safe(shared.headers[index]),
+            "ok": tried.ok,
+            "message": tried.message,
+        }
+        for index, tried in enumerate(result.results)
+    ]
+    return {
+        "recipients": entries,
+        "recipient": result.index,
+        "protected": json_safe(shared.protected),
+        "unprotected": json_safe(shared.unprotected),
+        "aad": shared.aad,
+    }
 
 
 def verify_json(result: VerifyResult, key_label: str | None = None) -> dict[str, Any]:

@@ -8,12 +8,13 @@ from __future__ import annotations
 import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from .claims import ClaimCheck
 from .errors import InputError, Problem
 from .findings import DEFAULT_LONG_LIFETIME, Finding, sort_findings
 from .jwe import DecodedJWE, DecryptResult, decode_jwe, decrypt_jwe
+from .jwe.jsonser import RecipientsResult, decode_jwe_json, decrypt_jwe_json
 from .jws_json import Serialization, attach_payload, decode_jws_json, read_jose_json
 from .keys import DEFAULT_MAX_KEY, KeyInput, parse_key
 from .policy import InvalidPolicy, Policy, ReplayGuard, check_claims
@@ -55,6 +56,8 @@ class Inspection:
     serialization: Serialization = "compact"
     #: a JWS JSON serialization: every signature and how it fared (``signed`` is the one that decided)
     signatures: SignaturesResult | None = None
+    #: a JWE JSON serialization: each recipient tried, and which one the key decrypted
+    recipients: RecipientsResult | None = None
 
     @property
     def verified(self) -> bool:
@@ -67,6 +70,8 @@ class Inspection:
             found += self.decrypted.findings
         elif self.jwe is not None:
             found += self.jwe.findings
+        if self.recipients is not None:
+            found += self.recipients.jwe.findings
         return sort_findings(found)
 
 
@@ -151,7 +156,7 @@ def inspect(
             serialization=jws.serialization,
             signatures=checked,
         )
-    if token_kind(text, max_size=max_token) == "JWS":
+    if jose_json is None and token_kind(text, max_size=max_token) == "JWS":
         token = decode_token(text, max_size=max_token)
         if payload is not None:
             token = attach_payload(token, payload)
@@ -163,22 +168,32 @@ def inspect(
         signed = verify_token(token, key_input, **options)  # type: ignore[arg-type]
         return Inspection("JWS", signed.verdict, policy, signed=signed, key_problem=problem, now=signed.now)
 
-    jwe = decode_jwe(text, max_size=max_token)
+    multi = decode_jwe_json(jose_json) if jose_json is not None else None
+    jwe = multi.recipients[0] if multi is not None else decode_jwe(text, max_size=max_token)
+    extra: dict[str, Any] = {} if multi is None else {"serialization": multi.serialization}
     if key is None:
-        return Inspection("JWE", _jwe_verdict(None, (), policy), policy, jwe=jwe, now=now)
+        if multi is not None:
+            extra["recipients"] = decrypt_jwe_json(multi, None, allow_weak_keys=allow_weak_keys)
+        return Inspection("JWE", _jwe_verdict(None, (), policy), policy, jwe=jwe, now=now, **extra)
     try:
-        decrypted = decrypt_jwe(
-            text,
-            key.text,
-            secret_encoding=key.secret_encoding,
-            max_size=max_token,
-            max_key=max_key,
-            allow_weak_keys=allow_weak_keys,
-        )
+        if multi is None:
+            decrypted = decrypt_jwe(
+                text,
+                key.text,
+                secret_encoding=key.secret_encoding,
+                max_size=max_token,
+                max_key=max_key,
+                allow_weak_keys=allow_weak_keys,
+            )
+        else:
+            recipients = decrypt_jwe_json(multi, _parse(key, max_key), allow_weak_keys=allow_weak_keys)
+            decrypted, jwe, extra["recipients"] = recipients.decrypted, recipients.decrypted.token, recipients
     except InputError as exc:
         if exc.problem.segment not in ("key", "secret_encoding"):
             raise
-        return Inspection("JWE", _jwe_verdict(None, (), policy), policy, jwe=jwe, key_problem=exc.problem, now=now)
+        return Inspection(
+            "JWE", _jwe_verdict(None, (), policy), policy, jwe=jwe, key_problem=exc.problem, now=now, **extra
+        )
     if decrypted.ok and decrypted.nested_kind == "jws" and decrypted.nested_token is not None:
         nested = decode_token(decrypted.nested_token, max_size=max_token)
         problem = None
@@ -188,10 +203,18 @@ def inspect(
             key_input, problem = None, exc.problem
         signed = verify_token(nested, key_input, **options)  # type: ignore[arg-type]
         return Inspection(
-            "JWE", signed.verdict, policy, signed=signed, jwe=jwe, decrypted=decrypted, key_problem=problem, now=now
+            "JWE",
+            signed.verdict,
+            policy,
+            signed=signed,
+            jwe=jwe,
+            decrypted=decrypted,
+            key_problem=problem,
+            now=now,
+            **extra,
         )
     claims: tuple[ClaimCheck, ...] = ()
     if decrypted.ok and decrypted.payload is not None:
         claims = check_claims(decrypted.payload, applied, now, decrypted.header, replay=replay)
     verdict = _jwe_verdict(decrypted, claims, policy)
-    return Inspection("JWE", verdict, policy, jwe=jwe, decrypted=decrypted, jwe_claims=claims, now=now)
+    return Inspection("JWE", verdict, policy, jwe=jwe, decrypted=decrypted, jwe_claims=claims, now=now, **extra)

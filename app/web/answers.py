@@ -170,6 +170,13 @@ class JWEHeader(BaseModel):
     findings: list[Finding]
 
 
+class JWERecipient(BaseModel):
+    index: int
+    header: JSONObject = Field(description="This recipient's own unprotected header")
+    ok: bool
+    message: str
+
+
 class JWEAnswer(BaseModel):
     """A JWE: its header; with a key, the decryption (ok ... attempts) and a nested token or claim checks."""
 
@@ -188,6 +195,14 @@ class JWEAnswer(BaseModel):
     verdict: Verdict
     findings: list[Finding]
     key_source: KeyOrigin | None = None
+    serialization: Literal["flattened", "general"] | None = Field(None, description="Only for a JSON serialization")
+    recipients: list[JWERecipient] | None = Field(
+        None, description="JSON serialization only: each recipient tried, in order, until one decrypted"
+    )
+    recipient: int | None = Field(None, description="JSON serialization only: the recipient that decrypted (or null)")
+    protected: JSONObject | None = Field(None, description="JSON serialization only: the protected header")
+    unprotected: JSONObject | None = Field(None, description="JSON serialization only: the shared unprotected header")
+    aad: str | None = Field(None, description="JSON serialization only: the additional authenticated data (base64url)")
 
 
 InspectionAnswer = Annotated[JWSAnswer | JWEAnswer, Field(discriminator="type")]
@@ -227,7 +242,7 @@ class SignAnswer(BaseModel):
 
 
 class EncryptAnswer(BaseModel):
-    token: str = Field(description="The compact JWE")
+    token: str = Field(description="The compact JWE, or the JSON serialization as text")
 
 
 class Difference(BaseModel):
