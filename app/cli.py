@@ -298,7 +298,7 @@ def _cmd_keygen(args: argparse.Namespace, out: TextIO) -> int:
     from app.core.keytools import generate_key
     from app.present import generated_json
 
-    key = generate_key(args.kty, size=args.size, crv=args.crv, kid=args.kid)
+    key = generate_key(args.kty, size=args.size, crv=args.crv, kid=args.kid, alg=args.alg)
     if args.json:
         print(json.dumps(generated_json(key), indent=2), file=out)
     elif args.format == "jwk":
@@ -458,9 +458,10 @@ def build_parser() -> argparse.ArgumentParser:
     sign.add_argument("--json", action="store_true", help="print the API's JSON")
 
     keygen = commands.add_parser("keygen", help="generate a key")
-    keygen.add_argument("--kty", default="EC", choices=["RSA", "EC", "OKP", "oct"], help="key type (default EC)")
-    keygen.add_argument("--size", type=int, help="RSA: 2048, 3072, 4096; oct: 256, 384, 512 (bits)")
+    keygen.add_argument("--kty", default="EC", choices=["RSA", "EC", "OKP", "oct", "AKP"], help="key type (default EC)")
+    keygen.add_argument("--size", type=int, help="RSA: 2048, 3072, 4096; oct: 128, 192, 256, 384, 512 (bits)")
     keygen.add_argument("--crv", help="EC: P-256, P-384, P-521, secp256k1; OKP: Ed25519, Ed448, X25519, X448")
+    keygen.add_argument("--alg", help="AKP: ML-DSA-44, ML-DSA-65 (default) or ML-DSA-87")
     keygen.add_argument("--kid", help="key id (default: the RFC 7638 thumbprint)")
     keygen.add_argument("--format", choices=["pem", "jwk"], default="pem", help="output form (default pem)")
     keygen.add_argument("--json", action="store_true", help="print every form as JSON")

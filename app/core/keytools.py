@@ -13,6 +13,7 @@ from joserfc.jwk import ECKey, Key, OctKey, OKPKey, RSAKey
 
 from .errors import InputError
 from .keys import DEFAULT_MAX_KEY, ParsedKey, parse_key
+from .keys.akp import AKP_ALGS, AKPKey, generate_akp
 from .thumbprint import thumbprints
 
 __all__ = [
@@ -28,13 +29,13 @@ __all__ = [
     "generate_key",
 ]
 
-KTYS: tuple[str, ...] = ("RSA", "EC", "OKP", "oct")
+KTYS: tuple[str, ...] = ("RSA", "EC", "OKP", "oct", "AKP")
 RSA_SIZES: tuple[int, ...] = (2048, 3072, 4096)
 EC_CURVES: tuple[str, ...] = ("P-256", "P-384", "P-521", "secp256k1")
 OKP_CURVES: tuple[str, ...] = ("Ed25519", "Ed448", "X25519", "X448")
-#: HMAC / AES secrets, in bits
-OCT_SIZES: tuple[int, ...] = (256, 384, 512)
-_DEFAULTS: dict[str, int | str] = {"RSA": 2048, "EC": "P-256", "OKP": "Ed25519", "oct": 256}
+#: HMAC / AES secrets, in bits (128 and 192 for A128KW, A192KW and dir with the AES content encryptions)
+OCT_SIZES: tuple[int, ...] = (128, 192, 256, 384, 512)
+_DEFAULTS: dict[str, int | str] = {"RSA": 2048, "EC": "P-256", "OKP": "Ed25519", "oct": 256, "AKP": "ML-DSA-65"}
 _EC_CLASSES: dict[str, type[ec.EllipticCurve]] = {
     "P-256": ec.SECP256R1,
     "P-384": ec.SECP384R1,
@@ -115,12 +116,21 @@ def _choices(values: tuple[object, ...]) -> str:
     return ", ".join(words[:-1]) + " or " + words[-1]
 
 
-def _check_request(kty: str, size: int | None, crv: str | None) -> int | str:
+def _check_request(kty: str, size: int | None, crv: str | None, alg: str | None = None) -> int | str:
     """The size (RSA, oct) or curve (EC, OKP) asked for, or an InputError naming the allowed values."""
     if kty not in KTYS:
         hint = next((k for k in KTYS if k.lower() == str(kty).lower()), None)
         extra = f"; key types are case-sensitive: did you mean {hint}?" if hint else ""
         raise _keygen_error(f"Unknown key type '{str(kty)[:20]}': choose {_choices(KTYS)}{extra}", "kty")
+    if kty == "AKP":  # an ML-DSA key is one parameter set, named by alg
+        if size is not None or crv is not None:
+            raise _keygen_error("AKP keys take alg (ML-DSA-44, ML-DSA-65 or ML-DSA-87), not a size or curve", "alg")
+        chosen_alg = _DEFAULTS["AKP"] if alg is None else alg
+        if chosen_alg not in AKP_ALGS:
+            raise _keygen_error(f"AKP alg must be {_choices(AKP_ALGS)}; '{str(alg)[:20]}' is not offered", "alg")
+        return chosen_alg
+    if alg is not None:
+        raise _keygen_error(f"alg chooses an AKP (ML-DSA) parameter set; {kty} keys take no alg here", "alg")
     if kty in ("RSA", "oct"):
         if crv is not None:
             raise _keygen_error(f"{kty} keys have no curve; give a size instead", "crv")
@@ -167,9 +177,11 @@ def _ordered(jwk: dict[str, Any], kid: str | None) -> dict[str, Any]:
     return ordered
 
 
-def generate_key(kty: str, size: int | None = None, crv: str | None = None, kid: str | None = None) -> GeneratedKey:
-    """Make a new key; ``kid`` defaults to its RFC 7638 thumbprint. No ``alg`` or ``use`` is set."""
-    choice = _check_request(kty, size, crv)
+def generate_key(
+    kty: str, size: int | None = None, crv: str | None = None, kid: str | None = None, alg: str | None = None
+) -> GeneratedKey:
+    """Make a new key; ``kid`` defaults to its RFC 7638 thumbprint. No ``use`` is set; ``alg`` only for AKP."""
+    choice = _check_request(kty, size, crv, alg)
     if kid is not None and (not isinstance(kid, str) or not kid.strip()):
         raise _keygen_error("kid must be a non-empty string (leave it out to use the thumbprint)", "kid")
     key: Key
@@ -184,6 +196,10 @@ def generate_key(kty: str, size: int | None = None, crv: str | None = None, kid:
         native_rsa = rsa.generate_private_key(65537, choice)
         key, description = RSAKey(native_rsa, native_rsa), f"RSA {choice}-bit"
         private_pem, public_pem = _native_pems(native_rsa)
+    elif kty == "AKP":
+        native_akp = generate_akp(str(choice))
+        key, description = AKPKey(native_akp, native_akp), f"AKP {choice}"  # type: ignore[assignment]
+        private_pem, public_pem = _native_pems(native_akp)
     elif kty == "EC":
         native_ec = ec.generate_private_key(_EC_CLASSES[str(choice)]())
         key, description = ECKey(native_ec, native_ec), f"EC {choice}"

@@ -56,10 +56,11 @@ class EncryptRequest(BaseModel):
 
 
 class GenerateRequest(BaseModel):
-    kty: Literal["RSA", "EC", "OKP", "oct"]
-    size: int | None = Field(None, description="RSA: 2048, 3072, 4096; oct: 256, 384, 512 (bits)")
+    kty: Literal["RSA", "EC", "OKP", "oct", "AKP"]
+    size: int | None = Field(None, description="RSA: 2048, 3072, 4096; oct: 128, 192, 256, 384, 512 (bits)")
     crv: str | None = Field(None, description="EC: P-256, P-384, P-521, secp256k1; OKP: Ed25519, Ed448, X25519, X448")
     kid: str | None = None
+    alg: str | None = Field(None, description="AKP only: ML-DSA-44, ML-DSA-65 (default) or ML-DSA-87")
 
 
 class ConvertRequest(BaseModel):
@@ -161,7 +162,7 @@ def api_shareable(body: ShareableRequest, settings: SettingsDep) -> dict[str, An
     summary="Generate a key in every form: PEM, JWK, JWKS, thumbprint",
 )
 def api_generate(body: GenerateRequest) -> dict[str, Any]:
-    return generated_json(generate_key(body.kty, size=body.size, crv=body.crv, kid=body.kid))
+    return generated_json(generate_key(body.kty, size=body.size, crv=body.crv, kid=body.kid, alg=body.alg))
 
 
 @router.post(

@@ -13,6 +13,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, Key, OKPKey, RSAKey
 
 from ..errors import InputError
+from .akp import AKPKey, akp_alg, is_mldsa
 from .model import MAX_RSA_BITS, ParsedKey
 
 __all__ = ["DerKey", "check_rsa_bits", "describe", "parsed_from_native", "parsed_key", "public_pem", "read_der"]
@@ -75,6 +76,8 @@ def describe(native: Any) -> tuple[Key, str, str, int, str | None]:
     for classes, curve in _OKP:
         if isinstance(native, classes):
             return OKPKey(native, native), "OKP", f"OKP {curve}", 0, curve
+    if is_mldsa(native):
+        return AKPKey(native, native), "AKP", f"AKP {akp_alg(native)}", 0, None  # type: ignore[return-value]
     raise InputError(
         "key_unsupported",
         f"This {type(native).__name__.replace('_', '')} key type is not used by JOSE",
