@@ -16,6 +16,7 @@ from app.core.keytools import ConvertedKey, GeneratedKey
 from app.core.sign_json import SerializedJWS
 from app.core.signatures import SignaturesResult
 from app.core.tokens import DecodedToken
+from app.core.x5c import ChainCheck
 
 __all__ = ["FetchedKeys", "decode_json", "inspection_json", "sign_json", "verify_json"]
 
@@ -72,6 +73,8 @@ def inspection_json(result: Inspection, key_source: FetchedKeys | None = None) -
         answer: dict[str, Any] = {"type": "JWS", **verify_json(result.signed, key_label=label), **origin}
         if result.signatures is not None:
             answer.update(serialization=result.serialization, **signatures_json(result.signatures, label))
+        if result.x5c is not None:
+            answer["x5c"] = x5c_json(result.x5c)
         return answer
     data: dict[str, Any] = {"type": "JWE"}
     if result.jwe is not None:
@@ -91,6 +94,29 @@ def inspection_json(result: Inspection, key_source: FetchedKeys | None = None) -
     if result.recipients is not None:
         data.update(serialization=result.serialization, **recipients_json(result.recipients))
     return data
+
+
+def x5c_json(chain: ChainCheck) -> dict[str, Any]:
+    return {
+        "certificates": [
+            {
+                "index": c.index,
+                "subject": c.subject,
+                "issuer": c.issuer,
+                "not_before": c.not_before,
+                "not_after": c.not_after,
+                "san": list(c.san),
+                "key_usage": list(c.key_usage),
+                "basic_constraints": c.basic_constraints,
+                "sha256": c.sha256,
+            }
+            for c in chain.certificates
+        ],
+        "x5t": chain.x5t,
+        "x5t#S256": chain.x5t_s256,
+        "valid": chain.valid,
+        "reason": chain.reason,
+    }
 
 
 def recipients_json(result: RecipientsResult) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from .policy import InvalidPolicy, Policy, ReplayGuard, check_claims
 from .signatures import SignaturesResult, verify_jws_json
 from .tokens import DEFAULT_MAX_TOKEN, decode_token, extract_sized
 from .verify import Verdict, VerifyResult, claims_verdict, verify_token
+from .x5c import ChainCheck, check_x5c
 
 __all__ = ["Inspection", "KeyText", "TokenKind", "inspect", "token_kind"]
 
@@ -58,6 +59,8 @@ class Inspection:
     signatures: SignaturesResult | None = None
     #: a JWE JSON serialization: each recipient tried, and which one the key decrypted
     recipients: RecipientsResult | None = None
+    #: the signed token's x5c chain, when its header carries one
+    x5c: ChainCheck | None = None
 
     @property
     def verified(self) -> bool:
@@ -79,6 +82,16 @@ def token_kind(text: str, *, max_size: int = DEFAULT_MAX_TOKEN) -> TokenKind:
     """JWE for five dot-separated parts, JWS otherwise (decode_token names what is wrong with those)."""
     found = extract_sized(text, max_size, "JWT")
     return "JWE" if found.token.count(".") == 4 else "JWS"
+
+
+def _chain(header: dict[str, Any], anchors: str | None, now: float) -> ChainCheck | None:
+    """The header's x5c chain; an unreadable chain is a chain that does not validate (the anchors' own errors rise)."""
+    try:
+        return check_x5c(header, anchors, now=now)
+    except InputError as exc:
+        if exc.problem.segment != "x5c":
+            raise
+        return ChainCheck((), None, None, False, f"not trusted: {exc.problem.message}")
 
 
 def _parse(key: KeyText | None, max_key: int) -> KeyInput | None:
@@ -118,12 +131,15 @@ def inspect(
     max_key: int = DEFAULT_MAX_KEY,
     long_lifetime: float = DEFAULT_LONG_LIFETIME,
     payload: bytes | None = None,
+    trust_anchors: str | None = None,
+    use_x5c: bool = False,
 ) -> Inspection:
     """Decode, decrypt and verify ``text``; InputError only for a token that cannot be read at all.
 
     A key that cannot be read is reported as ``key_problem`` beside the keyless result. A JWE's nested
     signed token is verified with ``inner_key`` (its own text and encoding), else with ``key``.
-    ``payload`` is a JWS's detached content (RFC 7515 App. F, RFC 7797).
+    ``payload`` is a JWS's detached content (RFC 7515 App. F, RFC 7797). A compact JWS's x5c chain is
+    validated against ``trust_anchors`` (PEM); its leaf key verifies only with ``use_x5c`` and a valid chain.
     """
     policy = policy or Policy()
     options = {
@@ -165,8 +181,12 @@ def inspect(
             key_input = _parse(key, max_key)
         except InputError as exc:
             key_input, problem = None, exc.problem
+        chain = _chain(token.header, trust_anchors, now)
+        if use_x5c and chain is not None and chain.leaf_public_pem is not None:
+            # asked for, and validated to an anchor the user gave: only then is the embedded key trusted
+            key_input, problem = parse_key(chain.leaf_public_pem, max_size=max_key), None
         signed = verify_token(token, key_input, **options)  # type: ignore[arg-type]
-        return Inspection("JWS", signed.verdict, policy, signed=signed, key_problem=problem, now=signed.now)
+        return Inspection("JWS", signed.verdict, policy, signed=signed, key_problem=problem, now=signed.now, x5c=chain)
 
     multi = decode_jwe_json(jose_json) if jose_json is not None else None
     jwe = multi.recipients[0] if multi is not None else decode_jwe(text, max_size=max_token)

@@ -141,6 +141,26 @@ class JSONSignatureAnswer(BaseModel):
     key: KeyUsed | None = Field(description="The key that verified this signature; null when none did")
 
 
+class Certificate(BaseModel):
+    index: int
+    subject: str
+    issuer: str
+    not_before: str
+    not_after: str
+    san: list[str]
+    key_usage: list[str]
+    basic_constraints: str | None
+    sha256: str = Field(description="SHA-256 fingerprint of the DER certificate")
+
+
+class X5CChain(BaseModel):
+    certificates: list[Certificate]
+    x5t: Literal["match", "mismatch"] | None
+    x5t_S256: Literal["match", "mismatch"] | None = Field(alias="x5t#S256")
+    valid: bool | None = Field(description="Validated to a given trust anchor; null: no anchor given")
+    reason: str
+
+
 class JWSAnswer(_Signed):
     type: Literal["JWS"]
     key_source: KeyOrigin | None = None
@@ -150,6 +170,7 @@ class JWSAnswer(_Signed):
     )
     detached: bool | None = Field(None, description="JSON serialization only: the payload was absent from the JSON")
     verified_signatures: list[int] | None = Field(None, description="Indexes of the signatures that verified")
+    x5c: X5CChain | None = Field(None, description="Only when the header carries x5c: the chain and its validation")
 
 
 class NestedJWS(_Signed):

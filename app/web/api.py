@@ -85,6 +85,12 @@ class VerifyRequest(BaseModel):
     refresh_keys: bool = Field(False, description="Fetch again instead of using the cached documents")
     inner_key: str | None = Field(None, description="A JWE holding a signed token: the key for the inner token")
     inner_secret_encoding: SecretEncoding = "utf8"
+    trust_anchors: str | None = Field(
+        None, description="CA certificates (PEM) that a token's x5c chain must validate to"
+    )
+    use_x5c: bool = Field(
+        False, description="Verify with the x5c leaf key, only when its chain validates to a trust anchor given"
+    )
 
 
 def replay_for(policy: Policy | InvalidPolicy, store: Store) -> ReplayLog | None:
@@ -164,6 +170,8 @@ def api_verify(body: VerifyRequest, settings: SettingsDep, store: StoreDep, cach
         max_key=settings.max_key_bytes,
         long_lifetime=settings.long_lifetime_seconds,
         payload=None if body.payload is None else body.payload.encode("utf-8", "surrogatepass"),
+        trust_anchors=body.trust_anchors,
+        use_x5c=body.use_x5c,
     )
     if result.key_problem is not None:
         raise InputError.of(result.key_problem)

@@ -1,0 +1,65 @@
+"""/api/verify with an x5c header: the chain shown and validated; its key used only when asked and trusted."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from app.core import sign
+from tests.pki import make, x5c
+
+
+@pytest.fixture(scope="module")
+def chain():
+    root = make("Root", None)
+    inter = make("Intermediate", root, path_length=0)
+    leaf = make("leaf", inter, ca=False)
+    pem = leaf.key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    token = sign({"alg": "ES256", "x5c": x5c(leaf, inter)}, {"sub": "cert"}, pem).token
+    return {"root": root, "token": token, "other": make("Other", None)}
+
+
+def post(client, **body):
+    response = client.post("/api/verify", json={"policy": {"now": 1_800_000_000}, **body})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_trusted_chain_and_use_x5c_verifies(client, chain):
+    body = post(client, token=chain["token"], trust_anchors=chain["root"].pem, use_x5c=True)
+    assert body["x5c"]["valid"] is True and body["verdict"]["status"] == 200
+    assert [c["subject"] for c in body["x5c"]["certificates"]] == ["CN=leaf", "CN=Intermediate"]
+    assert "x5t#S256" in body["x5c"]
+
+
+def test_embedded_key_unused_without_use_x5c(client, chain):
+    body = post(client, token=chain["token"], trust_anchors=chain["root"].pem)
+    assert body["x5c"]["valid"] is True
+    assert body["signature"]["status"] == "no_key" and body["verdict"]["status"] == 401
+
+
+@pytest.mark.parametrize("anchor", ["none", "other"])
+def test_use_x5c_without_a_trusted_chain_never_verifies(client, chain, anchor):
+    anchors = None if anchor == "none" else chain["other"].pem
+    body = post(client, token=chain["token"], trust_anchors=anchors, use_x5c=True)
+    assert body["x5c"]["valid"] is (None if anchor == "none" else False)
+    assert body["verdict"]["status"] == 401 and not body["verified"]
+
+
+def test_token_without_x5c_has_no_x5c_member(client):
+    token = sign({"alg": "HS256"}, {"sub": "x"}, "s" * 32).token
+    body = post(client, token=token, key="s" * 32, trust_anchors="ignored", use_x5c=True)
+    assert "x5c" not in body and body["verified"]
+
+
+def test_bad_anchor_is_a_400_and_junk_x5c_is_untrusted(client, chain):
+    bad = client.post("/api/verify", json={"token": chain["token"], "trust_anchors": "nope", "use_x5c": True})
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "anchor_invalid"
+    junk = sign({"alg": "HS256", "x5c": ["!!"]}, {"sub": "x"}, "s" * 32).token
+    body = post(client, token=junk, key="s" * 32, trust_anchors=chain["root"].pem)
+    assert body["x5c"]["valid"] is False and "standard base64" in body["x5c"]["reason"]
+    assert json.dumps(body).count("!!") <= 1  # the header itself echoes it; the reason does not
