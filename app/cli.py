@@ -186,8 +186,8 @@ def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
     from app.present import inspection_json
 
     key_text = _read_value(args.key, "key")
-    if key_text is None:
-        raise UsageError("give the key with --key (a value, @file or @- for stdin)")
+    if key_text is None and not args.use_x5c:
+        raise UsageError("give the key with --key (a value, @file or @- for stdin), or --use-x5c")
     inner_text = _read_value(args.inner_key, "inner key")
     result = inspect(
         _read_token(args.token),
@@ -197,6 +197,8 @@ def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
         policy=parse_policy(_policy(args)),
         allow_weak_keys=args.allow_weak_keys,
         payload=_read_bytes(args.payload, "detached content"),
+        trust_anchors=_read_value(args.trust_anchors, "trust anchors"),
+        use_x5c=args.use_x5c,
     )
     if result.key_problem is not None:
         raise InputError.of(result.key_problem)
@@ -216,6 +218,10 @@ def _print_verified(data: dict[str, Any], paint: Painter, out: TextIO) -> None:
         print(f"  signature {entry['index']} {label} {entry['alg']}{unprotected}: {entry['message']}", file=out)
     if "signatures" not in data:
         print(paint(signature["message"], "ok" if signature["valid"] else "bad"), file=out)
+    chain = data.get("x5c")
+    if chain is not None:
+        subjects = " <- ".join(c["subject"] for c in chain["certificates"])
+        print(f"  x5c {subjects}: {chain['reason']}", file=out)
     _print_checks(data["claims"], paint, out)
 
 
@@ -432,6 +438,10 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--policy", help="a policy as JSON (the API's 'policy'), or @file")
         command.add_argument(
             "--payload", help="the detached content (RFC 7515 App. F, RFC 7797): a value, @file (bytes) or @-"
+        )
+        command.add_argument("--trust-anchors", help="CA certificates (PEM, @file) an x5c chain must validate to")
+        command.add_argument(
+            "--use-x5c", action="store_true", help="verify with the x5c leaf key, only when its chain validates"
         )
         _add_policy_flags(command)
         command.add_argument("--json", action="store_true", help="print the API's JSON")

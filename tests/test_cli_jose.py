@@ -61,3 +61,24 @@ def test_sign_general_two_signers_then_verify(capsys, tmp_path):
     assert code == 0 and "signature 1 VALID" in out and "signature 0 INVALID" in out
     code, _, err = run(capsys, "sign", "--header", '{"alg": "HS256"}', "--key", SECRET, "--signer", "{}", SECRET)
     assert code == 2 and "general" in err
+
+
+def test_verify_x5c_with_trust_anchors_and_use_x5c(capsys, tmp_path):
+    from cryptography.hazmat.primitives import serialization
+
+    from app.core import sign
+    from tests.pki import make, x5c
+
+    root = make("Root", None)
+    leaf = make("leaf", root, ca=False)
+    pem = leaf.key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    token = sign({"alg": "ES256", "x5c": x5c(leaf)}, {"sub": "c"}, pem).token
+    anchors = tmp_path / "ca.pem"
+    anchors.write_text(root.pem)
+    policy = ["--now", "1800000000"]
+    code, out, _ = run(capsys, "verify", token, "--trust-anchors", f"@{anchors}", "--use-x5c", *policy)
+    assert code == 0 and "x5c CN=leaf: validated" in out
+    code, out, _ = run(capsys, "verify", token, "--use-x5c", *policy)
+    assert code == 1 and "no trust anchor" in out
