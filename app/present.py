@@ -296,6 +296,7 @@ def converted_json(result: ConvertedKey) -> dict[str, Any]:
             "thumbprint": k.thumbprint,
             "private": k.private,
             "thumbprints": k.thumbprints,
+            **({"x5c": {**x5c_json(k.x5c), "key_matches": k.x5c.key_matches}} if k.x5c is not None else {}),
         }
         for k in result.keys
     ]

@@ -15,6 +15,7 @@ from .errors import InputError
 from .keys import DEFAULT_MAX_KEY, ParsedKey, parse_key
 from .keys.akp import AKP_ALGS, AKPKey, generate_akp
 from .thumbprint import thumbprints
+from .x5c import ChainCheck, check_jwk_x5c
 
 __all__ = [
     "EC_CURVES",
@@ -86,6 +87,8 @@ class KeyConversion:
     jwk: dict[str, Any] | None = None
     pem: str | None = None
     thumbprints: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: the JWK's x5c chain, when it carries one
+    x5c: ChainCheck | None = None
 
 
 @dataclass(frozen=True)
@@ -244,7 +247,7 @@ def _where(parsed: ParsedKey, count: int) -> str:
 
 
 def _convert_one(
-    parsed: ParsedKey, to: Literal["jwk", "pem"], private: bool | None, count: int
+    parsed: ParsedKey, to: Literal["jwk", "pem"], private: bool | None, count: int, anchors: str | None = None
 ) -> tuple[KeyConversion, dict[str, Any] | None]:
     """The converted key, and its public JWK for the JWKS (None for a secret)."""
     where = _where(parsed, count)
@@ -270,11 +273,13 @@ def _convert_one(
     out_private = parsed.private if private is None else private
     kid = parsed.kid if parsed.kid is not None else parsed.thumbprint
     public_jwk = None if parsed.kty == "oct" else _public_jwk(parsed.key, kid)
-    prints = thumbprints(dict(parsed.key.as_dict(private=False)))
+    members = dict(parsed.key.as_dict(private=False))
+    prints = thumbprints(members)
+    chain = check_jwk_x5c(members, parsed.key.public_key, anchors) if parsed.kty != "oct" else None
     if to == "pem":
         pem = _private_pem(parsed.key.private_key) if out_private else _public_pem(parsed.key.public_key)
         conversion = KeyConversion(
-            parsed.kty, parsed.description, kid, parsed.thumbprint, out_private, pem=pem, thumbprints=prints
+            parsed.kty, parsed.description, kid, parsed.thumbprint, out_private, pem=pem, thumbprints=prints, x5c=chain
         )
         return conversion, public_jwk
     if out_private:
@@ -283,7 +288,7 @@ def _convert_one(
         assert public_jwk is not None
         jwk = public_jwk
     conversion = KeyConversion(
-        parsed.kty, parsed.description, kid, parsed.thumbprint, out_private, jwk=jwk, thumbprints=prints
+        parsed.kty, parsed.description, kid, parsed.thumbprint, out_private, jwk=jwk, thumbprints=prints, x5c=chain
     )
     return conversion, public_jwk
 
@@ -295,17 +300,19 @@ def convert_key(
     private: bool | None = None,
     secret_encoding: str = "utf8",
     max_key: int = DEFAULT_MAX_KEY,
+    trust_anchors: str | None = None,
 ) -> ConvertedKey:
     """Read any key ``parse_key`` reads and write it as a JWK or PEM (SPKI public, PKCS#8 private).
 
     ``private``: None keeps each key as it is, False gives the public half, True insists on the private key.
-    A JWK without a kid gets its thumbprint as kid. A JWKS converts every key.
+    A JWK without a kid gets its thumbprint as kid. A JWKS converts every key. A JWK's x5c chain is
+    described, checked against the JWK's key, and validated against ``trust_anchors`` (PEM) when given.
     """
     if to not in ("jwk", "pem"):
         raise InputError("convert_invalid", f"Convert to 'jwk' or 'pem', not '{str(to)[:12]}'", "to")
     key_input = parse_key(text, secret_encoding, max_size=max_key)
     count = len(key_input.keys)
-    converted = [_convert_one(parsed, to, private, count) for parsed in key_input.keys]
+    converted = [_convert_one(parsed, to, private, count, trust_anchors) for parsed in key_input.keys]
     keys = tuple(c for c, _ in converted)
     jwks = {"keys": [public for _, public in converted if public is not None]}
     if to == "pem":

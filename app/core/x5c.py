@@ -25,7 +25,7 @@ from .b64 import b64url_encode
 from .errors import InputError
 from .timefmt import iso
 
-__all__ = ["MAX_CHAIN", "CertificateInfo", "ChainCheck", "check_x5c", "read_anchors"]
+__all__ = ["MAX_CHAIN", "CertificateInfo", "ChainCheck", "check_jwk_x5c", "check_x5c", "read_anchors"]
 
 #: certificates in one x5c or one anchor bundle
 MAX_CHAIN = 10
@@ -66,6 +66,8 @@ class ChainCheck:
     reason: str
     #: the leaf certificate's public key as PEM, for a caller that may use it (only when ``valid``)
     leaf_public_pem: str | None = None
+    #: a JWK's x5c: whether the leaf's key is the JWK's own key (RFC 7517 §4.7); None for a token header
+    key_matches: bool | None = None
 
 
 def _der_list(value: Any) -> list[bytes]:
@@ -245,3 +247,25 @@ def check_x5c(
         certs[0].public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     return ChainCheck(infos, x5t, x5t_s256, True, "validated to a given trust anchor", leaf.decode("ascii"))
+
+
+def _spki(public_key: Any) -> bytes:
+    data: bytes = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return data
+
+
+def check_jwk_x5c(
+    members: Mapping[str, Any], public_key: Any, anchors_pem: str | None = None, *, now: float | None = None
+) -> ChainCheck | None:
+    """A JWK's x5c: the chain as for a token, and whether its leaf holds ``public_key`` (RFC 7517 §4.7)."""
+    chain = check_x5c(members, anchors_pem, now=now)
+    if chain is None:
+        return None
+    leaf = x509.load_der_x509_certificate(_der_list(members["x5c"])[0])
+    matches = _spki(leaf.public_key()) == _spki(public_key)
+    if not matches:
+        reason = "not trusted: the first certificate's key is not the JWK's key (RFC 7517 §4.7)"
+        return ChainCheck(chain.certificates, chain.x5t, chain.x5t_s256, False, reason, None, False)
+    return ChainCheck(
+        chain.certificates, chain.x5t, chain.x5t_s256, chain.valid, chain.reason, chain.leaf_public_pem, True
+    )

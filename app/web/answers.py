@@ -161,6 +161,10 @@ class X5CChain(BaseModel):
     reason: str
 
 
+class JWKChain(X5CChain):
+    key_matches: bool = Field(description="The first certificate's key is the JWK's key (RFC 7517 §4.7)")
+
+
 class JWSAnswer(_Signed):
     type: Literal["JWS"]
     key_source: KeyOrigin | None = None
@@ -313,6 +317,7 @@ class KeySummary(BaseModel):
     thumbprint: str
     private: bool
     thumbprints: Thumbprints = Field(description="RFC 7638 thumbprints by hash, with RFC 9278 URIs")
+    x5c: JWKChain | None = Field(None, description="Only for a JWK carrying x5c")
 
 
 class ConvertedKeyAnswer(BaseModel):

@@ -68,6 +68,7 @@ class ConvertRequest(BaseModel):
     to: Literal["jwk", "pem"]
     private: bool | None = Field(None, description="True: insist on the private key; False: the public half only")
     secret_encoding: SecretEncoding = "utf8"
+    trust_anchors: str | None = Field(None, description="CA certificates (PEM) a JWK's x5c chain must validate to")
 
 
 @router.post(
@@ -174,6 +175,11 @@ def api_generate(body: GenerateRequest) -> dict[str, Any]:
 )
 def api_convert(body: ConvertRequest, settings: SettingsDep) -> dict[str, Any]:
     result = convert_key(
-        body.key, to=body.to, private=body.private, secret_encoding=body.secret_encoding, max_key=settings.max_key_bytes
+        body.key,
+        to=body.to,
+        private=body.private,
+        secret_encoding=body.secret_encoding,
+        max_key=settings.max_key_bytes,
+        trust_anchors=body.trust_anchors,
     )
     return converted_json(result)

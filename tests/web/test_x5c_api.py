@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 
 import pytest
@@ -63,3 +64,41 @@ def test_bad_anchor_is_a_400_and_junk_x5c_is_untrusted(client, chain):
     body = post(client, token=junk, key="s" * 32, trust_anchors=chain["root"].pem)
     assert body["x5c"]["valid"] is False and "standard base64" in body["x5c"]["reason"]
     assert json.dumps(body).count("!!") <= 1  # the header itself echoes it; the reason does not
+
+
+def _jwk_with_chain(leaf, *chain) -> str:
+    from joserfc.jwk import ECKey
+
+    public = leaf.key.public_key()
+    return json.dumps({**ECKey(public, public).as_dict(), "x5c": x5c(*chain)})
+
+
+@pytest.mark.parametrize("anchored", [False, True])
+def test_convert_jwk_with_x5c_describes_and_validates(client, anchored):
+    # a conversion checks validity at the real time, so these certificates are valid around it
+    now = datetime.datetime.now(datetime.UTC)
+    around = {"not_before": now - datetime.timedelta(days=1), "not_after": now + datetime.timedelta(days=1)}
+    root = make("Root", None, **around)
+    leaf = make("leaf", root, ca=False, **around)
+    body = {"key": _jwk_with_chain(leaf, leaf), "to": "pem"}
+    if anchored:
+        body["trust_anchors"] = root.pem
+    answer = client.post("/api/keys/convert", json=body).json()
+    chain = answer["keys"][0]["x5c"]
+    assert chain["key_matches"] is True and chain["certificates"][0]["subject"] == "CN=leaf"
+    assert chain["valid"] is (True if anchored else None)
+
+
+def test_convert_jwk_whose_x5c_holds_another_key(client):
+    root = make("Root", None)
+    leaf, other = make("leaf", root, ca=False), make("other", root, ca=False)
+    answer = client.post(
+        "/api/keys/convert", json={"key": _jwk_with_chain(leaf, other), "to": "jwk", "trust_anchors": root.pem}
+    ).json()
+    chain = answer["keys"][0]["x5c"]
+    assert chain["key_matches"] is False and chain["valid"] is False and "RFC 7517" in chain["reason"]
+
+
+def test_convert_without_x5c_has_no_x5c_member(client):
+    answer = client.post("/api/keys/convert", json={"key": json.dumps({"kty": "oct", "k": "AAAA"}), "to": "jwk"})
+    assert "x5c" not in answer.json()["keys"][0]
