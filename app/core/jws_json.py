@@ -19,6 +19,7 @@ from .tokens import DEFAULT_MAX_TOKEN, DecodedToken, decode_token
 __all__ = [
     "JOSE_JSON_MEMBERS",
     "JWSJSON",
+    "MAX_SIGNATURES",
     "JSONSignature",
     "Serialization",
     "attach_payload",
@@ -33,6 +34,8 @@ JOSE_JSON_MEMBERS = frozenset({"signatures", "signature", "ciphertext"})
 _SECURITY_MEMBERS = ("alg", "kid", "jku", "jwk", "x5u", "x5c", "x5t", "x5t#S256", "typ", "cty", "enc", "zip")
 #: RFC 7515 §4.1.11 and RFC 7797 §6: these are only meaningful integrity-protected
 _PROTECTED_ONLY = ("crit", "b64")
+#: signatures checked per token: each is tried against every key given, so the work stays bounded
+MAX_SIGNATURES = 16
 _PLACEHOLDER = "e30"  # "{}": stands in for an absent protected header while the signature is decoded
 
 
@@ -207,6 +210,12 @@ def decode_jws_json(value: dict[str, Any], content: bytes | None = None) -> JWSJ
     entries = value["signatures"] if general else [value]
     if not isinstance(entries, list) or not entries:
         raise InputError("signatures_empty", "'signatures' must be a non-empty array of signature objects", "token")
+    if len(entries) > MAX_SIGNATURES:
+        raise InputError(
+            "too_many_signatures",
+            f"The JWS holds {len(entries)} signatures; jwtlens checks at most {MAX_SIGNATURES}",
+            "token",
+        )
     payload = value.get("payload")
     if payload is not None and not isinstance(payload, str):
         raise InputError("member_not_string", f"The payload must be a string (it is {json_kind(payload)})", "payload")

@@ -180,6 +180,7 @@ def test_headers_must_be_disjoint_and_crit_b64_protected(header: dict[str, Any],
     ("value", "code"),
     [
         ({"payload": "e30", "signatures": []}, "signatures_empty"),
+        ({"payload": "e30", "signatures": [{"protected": "e30", "signature": ""}] * 17}, "too_many_signatures"),
         ({"payload": "e30", "signatures": [{"signature": "AA"}]}, "header_missing"),
         ({"payload": "e30", "signatures": [{"protected": 5, "signature": "AA"}]}, "member_not_string"),
         ({"payload": 5, "signature": "AA", "protected": "e30"}, "member_not_string"),
