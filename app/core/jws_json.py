@@ -181,7 +181,8 @@ def _signature(index: int, entry: Any, payload: str | None, content: bytes | Non
     header = _object(entry.get("header", {}), f"{where}.header")
     signature = _string(entry.get("signature"), f"{where}.signature")
     try:
-        base = decode_token(f"{protected_text or _PLACEHOLDER}..{signature}", max_size=len(signature) * 4 + 4096)
+        compact = f"{protected_text or _PLACEHOLDER}..{signature}"
+        base = decode_token(compact, max_size=len(compact))
     except InputError as exc:
         raise InputError(exc.problem.code, f"{where}: {exc.problem.message}", where) from None
     protected = base.header if protected_text else {}

@@ -270,3 +270,10 @@ def test_sign_serialized_refuses_none_and_mismatched_signers(rsa_pair):
             "general",
         )
     assert caught.value.problem.code == "b64_differs"
+
+
+@pytest.mark.parametrize("size", [10, 5_000, 60_000])
+def test_large_protected_header_of_any_size_verifies(size: int):
+    made = sign_serialized([{"alg": "HS256", "pad": "p" * size}], "content", [SECRET.decode()], "flattened")
+    result = inspect(made.token, KeyText(SECRET.decode()))
+    assert result.signatures is not None and result.signatures.verified_indexes == (0,)
