@@ -82,6 +82,17 @@ def _read_value(value: str | None, what: str) -> str | None:
         raise UsageError(f"the {what} file {source} is not UTF-8 text") from None
 
 
+def _read_bytes(value: str | None, what: str) -> bytes | None:
+    """Like _read_value, but the bytes as they are (detached content need not be text)."""
+    if value is None or not value.startswith("@"):
+        return None if value is None else value.encode("utf-8", "surrogateescape")
+    source = value[1:]
+    try:
+        return sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read the {what} from {source}: {exc.strerror}") from None
+
+
 def _read_token(arg: str | None) -> str:
     if arg is None or arg == "-":
         if sys.stdin.isatty():
@@ -171,8 +182,8 @@ def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
     from app.present import inspection_json
 
     key_text = _read_value(args.key, "key")
-    if key_text is None:
-        raise UsageError("give the key with --key (a value, @file or @- for stdin)")
+    if key_text is None and not args.use_x5c:
+        raise UsageError("give the key with --key (a value, @file or @- for stdin), or --use-x5c")
     inner_text = _read_value(args.inner_key, "inner key")
     result = inspect(
         _read_token(args.token),
@@ -181,6 +192,9 @@ def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
         algorithms=args.alg or None,
         policy=parse_policy(_policy(args)),
         allow_weak_keys=args.allow_weak_keys,
+        payload=_read_bytes(args.payload, "detached content"),
+        trust_anchors=_read_value(args.trust_anchors, "trust anchors"),
+        use_x5c=args.use_x5c,
     )
     if result.key_problem is not None:
         raise InputError.of(result.key_problem)
@@ -194,7 +208,16 @@ def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
 
 def _print_verified(data: dict[str, Any], paint: Painter, out: TextIO) -> None:
     signature = data["signature"]
-    print(paint(signature["message"], "ok" if signature["valid"] else "bad"), file=out)
+    for entry in data.get("signatures", []):
+        unprotected = f" (unprotected: {', '.join(entry['header'])})" if entry["header"] else ""
+        label = paint("VALID" if entry["valid"] else "INVALID", "ok" if entry["valid"] else "bad")
+        print(f"  signature {entry['index']} {label} {entry['alg']}{unprotected}: {entry['message']}", file=out)
+    if "signatures" not in data:
+        print(paint(signature["message"], "ok" if signature["valid"] else "bad"), file=out)
+    chain = data.get("x5c")
+    if chain is not None:
+        subjects = " <- ".join(c["subject"] for c in chain["certificates"])
+        print(f"  x5c {subjects}: {chain['reason']}", file=out)
     _print_checks(data["claims"], paint, out)
 
 
@@ -236,11 +259,38 @@ def _cmd_sign(args: argparse.Namespace, out: TextIO) -> int:
     payload = _json_arg(args.payload, "payload") if args.payload is not None else {}
     if not isinstance(payload, (dict, str)):
         raise UsageError("--payload must be a JSON object (or a JSON string)")
-    result = sign(
-        header, payload, _read_value(args.key, "key"), secret_encoding=args.secret_encoding, allow_none=args.allow_none
-    )
+    key = _read_value(args.key, "key")
+    if args.serialization != "compact" or args.signer:
+        return _sign_serialized(args, header, payload, key, out)
+    result = sign(header, payload, key, secret_encoding=args.secret_encoding, allow_none=args.allow_none)
     if args.json:
         print(json.dumps(sign_json(result), indent=2, ensure_ascii=False), file=out)
+    else:
+        print(result.token, file=out)
+    return EXIT_VALID
+
+
+def _sign_serialized(
+    args: argparse.Namespace, header: dict[str, Any], payload: dict[str, Any] | str, key: str | None, out: TextIO
+) -> int:
+    """--serialization flattened|general: --header/--key sign first, each --signer HEADER KEY adds one."""
+    from app.core.sign_json import sign_serialized
+    from app.present import serialized_json
+
+    if args.serialization == "compact":
+        raise UsageError("--signer needs --serialization general")
+    headers, keys = [header], [key]
+    for extra_header, extra_key in args.signer or []:
+        parsed = _json_arg(extra_header, "signer header")
+        if not isinstance(parsed, dict):
+            raise UsageError("each --signer header must be a JSON object")
+        headers.append(parsed)
+        keys.append(_read_value(extra_key, "signer key"))
+    result = sign_serialized(
+        headers, payload, keys, args.serialization, secret_encoding=args.secret_encoding, detached=args.detached
+    )
+    if args.json:
+        print(json.dumps(serialized_json(result), indent=2, ensure_ascii=False), file=out)
     else:
         print(result.token, file=out)
     return EXIT_VALID
@@ -250,7 +300,7 @@ def _cmd_keygen(args: argparse.Namespace, out: TextIO) -> int:
     from app.core.keytools import generate_key
     from app.present import generated_json
 
-    key = generate_key(args.kty, size=args.size, crv=args.crv, kid=args.kid)
+    key = generate_key(args.kty, size=args.size, crv=args.crv, kid=args.kid, alg=args.alg)
     if args.json:
         print(json.dumps(generated_json(key), indent=2), file=out)
     elif args.format == "jwk":
@@ -399,6 +449,13 @@ def build_parser(*, serving: bool = True, command: str | None = None) -> argpars
             help="testing only: accept keys RFC 7518 forbids",
         )
         inspecting.add_argument("--policy", help="a policy as JSON (the API's 'policy'), or @file")
+        inspecting.add_argument(
+            "--payload", help="the detached content (RFC 7515 App. F, RFC 7797): a value, @file (bytes) or @-"
+        )
+        inspecting.add_argument("--trust-anchors", help="CA certificates (PEM, @file) an x5c chain must validate to")
+        inspecting.add_argument(
+            "--use-x5c", action="store_true", help="verify with the x5c leaf key, only when its chain validates"
+        )
         _add_policy_flags(inspecting)
         inspecting.add_argument("--json", action="store_true", help="print the API's JSON")
 
@@ -408,12 +465,27 @@ def build_parser(*, serving: bool = True, command: str | None = None) -> argpars
         sign.add_argument("--payload", help="payload JSON or @file (default {})")
         _add_key(sign, required=False)
         sign.add_argument("--allow-none", action="store_true", help="allow alg none (an unsigned token), on purpose")
+        sign.add_argument(
+            "--serialization",
+            choices=["compact", "flattened", "general"],
+            default="compact",
+            help="compact (default), or JSON: flattened (one signature) or general (RFC 7515 §7.2)",
+        )
+        sign.add_argument(
+            "--signer",
+            nargs=2,
+            action="append",
+            metavar=("HEADER", "KEY"),
+            help="general only: one more signature, its header JSON and key (values or @file; repeatable)",
+        )
+        sign.add_argument("--detached", action="store_true", help="JSON serializations: leave the payload out")
         sign.add_argument("--json", action="store_true", help="print the API's JSON")
 
     keygen = commands.add_parser("keygen", help="generate a key")
-    keygen.add_argument("--kty", default="EC", choices=["RSA", "EC", "OKP", "oct"], help="key type (default EC)")
-    keygen.add_argument("--size", type=int, help="RSA: 2048, 3072, 4096; oct: 256, 384, 512 (bits)")
+    keygen.add_argument("--kty", default="EC", choices=["RSA", "EC", "OKP", "oct", "AKP"], help="key type (default EC)")
+    keygen.add_argument("--size", type=int, help="RSA: 2048, 3072, 4096; oct: 128, 192, 256, 384, 512 (bits)")
     keygen.add_argument("--crv", help="EC: P-256, P-384, P-521, secp256k1; OKP: Ed25519, Ed448, X25519, X448")
+    keygen.add_argument("--alg", help="AKP: ML-DSA-44, ML-DSA-65 (default) or ML-DSA-87")
     keygen.add_argument("--kid", help="key id (default: the RFC 7638 thumbprint)")
     keygen.add_argument("--format", choices=["pem", "jwk"], default="pem", help="output form (default pem)")
     keygen.add_argument("--json", action="store_true", help="print every form as JSON")

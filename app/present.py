@@ -14,12 +14,16 @@ if TYPE_CHECKING:  # only types: `jwtlens decode` must not load the policy model
     from app.core.findings import Finding
     from app.core.inspect import Inspection
     from app.core.jwe import DecodedJWE, DecryptResult
+    from app.core.jwe.jsonser import RecipientsResult
     from app.core.keytools import ConvertedKey, GeneratedKey
     from app.core.policy import InvalidPolicy, Policy
     from app.core.sdjwt import IssuedSdJwt, SdJwt
     from app.core.sign import SignResult
+    from app.core.sign_json import SerializedJWS
+    from app.core.signatures import SignaturesResult
     from app.core.tokens import DecodedToken
     from app.core.verify import Verdict, VerifyResult
+    from app.core.x5c import ChainCheck
 
 __all__ = [
     "FetchedKeys",
@@ -82,14 +86,19 @@ def inspection_json(result: Inspection, key_source: FetchedKeys | None = None) -
     origin = {} if key_source is None else {"key_source": key_source.as_dict()}
     if result.kind == "JWS" and result.signed is not None:
         label = None if key_source is None else key_source.label
-        answer = {"type": "JWS", **verify_json(result.signed, key_label=label)}
+        answer: dict[str, Any] = {"type": "JWS", **verify_json(result.signed, key_label=label), **origin}
+        if result.signatures is not None:
+            answer.update(serialization=result.serialization, **signatures_json(result.signatures, label))
+        if result.x5c is not None:
+            answer["x5c"] = x5c_json(result.x5c)
         if result.sd_jwt is not None:
             answer.update(type="SD-JWT", sd_jwt=sd_jwt_json(result.sd_jwt), findings=_findings(result.findings))
         if result.dpop is not None:
             answer["dpop"] = dpop_json(result.dpop)
+        # the verdict and findings of the whole inspection (an SD-JWT's checks, a DPoP proof) over the JWS's own
         answer["verdict"] = _verdict_json(result.verdict, result.policy)
         answer["verified"] = result.verified
-        return {**answer, **origin}
+        return answer
     data: dict[str, Any] = {"type": "JWE"}
     if result.jwe is not None:
         data["jwe"] = jwe_header_json(result.jwe)
@@ -105,7 +114,53 @@ def inspection_json(result: Inspection, key_source: FetchedKeys | None = None) -
         findings=_findings(result.findings),
         **origin,
     )
+    if result.recipients is not None:
+        data.update(serialization=result.serialization, **recipients_json(result.recipients))
     return data
+
+
+def x5c_json(chain: ChainCheck) -> dict[str, Any]:
+    return {
+        "certificates": [
+            {
+                "index": c.index,
+                "subject": c.subject,
+                "issuer": c.issuer,
+                "not_before": c.not_before,
+                "not_after": c.not_after,
+                "san": list(c.san),
+                "key_usage": list(c.key_usage),
+                "basic_constraints": c.basic_constraints,
+                "sha256": c.sha256,
+            }
+            for c in chain.certificates
+        ],
+        "x5t": chain.x5t,
+        "x5t#S256": chain.x5t_s256,
+        "valid": chain.valid,
+        "reason": chain.reason,
+    }
+
+
+def recipients_json(result: RecipientsResult) -> dict[str, Any]:
+    """Each recipient of a JWE JSON serialization tried, and the one whose key decrypted (null: none)."""
+    shared = result.jwe
+    entries = [
+        {
+            "index": index,
+            "header": json_safe(shared.headers[index]),
+            "ok": tried.ok,
+            "message": tried.message,
+        }
+        for index, tried in enumerate(result.results)
+    ]
+    return {
+        "recipients": entries,
+        "recipient": result.index,
+        "protected": json_safe(shared.protected),
+        "unprotected": json_safe(shared.unprotected),
+        "aad": shared.aad,
+    }
 
 
 def verify_json(result: VerifyResult, key_label: str | None = None) -> dict[str, Any]:
@@ -137,6 +192,34 @@ def verify_json(result: VerifyResult, key_label: str | None = None) -> dict[str,
     }
 
 
+def signatures_json(result: SignaturesResult, key_label: str | None = None) -> dict[str, Any]:
+    """Every signature of a JWS JSON serialization; ``header`` is the unprotected (not signed) header."""
+    entries = []
+    for entry in result.entries:
+        check, key = entry.check, None
+        if check.key is not None:
+            source = check.key.source if key_label is None else key_label
+            key = {"kid": check.key.kid, "thumbprint": check.key.thumbprint, "source": source}
+        entries.append(
+            {
+                "index": entry.signature.index,
+                "protected": json_safe(entry.signature.protected),
+                "header": json_safe(entry.signature.header),
+                "alg": check.alg,
+                "kid": check.kid,
+                "valid": check.valid,
+                "status": check.status,
+                "message": check.message,
+                "key": key,
+            }
+        )
+    return {
+        "signatures": entries,
+        "detached": result.jws.detached,
+        "verified_signatures": list(result.verified_indexes),
+    }
+
+
 def _verdict_json(verdict: Verdict, policy: Policy | InvalidPolicy) -> dict[str, Any]:
     data: dict[str, Any] = {"status": verdict.status, "outcome": verdict.outcome, "reason": verdict.reason}
     from app.core.policy import InvalidPolicy
@@ -156,6 +239,20 @@ def sign_json(result: SignResult) -> dict[str, Any]:
 def issued_sd_jwt_json(issued: IssuedSdJwt) -> dict[str, Any]:
     """An SD-JWT as issued: its issuer-signed JWT's answer, the whole SD-JWT as the token, and its disclosures."""
     return {**sign_json(issued.signed), "token": issued.token, "disclosures": list(issued.disclosures)}
+
+
+def serialized_json(result: SerializedJWS) -> dict[str, Any]:
+    """A JWS JSON serialization: the first signer in the compact answer's members, then every signer."""
+    signers = [sign_json(r) for r in result.signatures]
+    first = signers[0]
+    return {
+        "token": result.token,
+        "alg": first["alg"],
+        "key": first["key"],
+        "findings": [f for s in signers for f in s["findings"]],
+        "serialization": result.serialization,
+        "signatures": [{"alg": s["alg"], "key": s["key"]} for s in signers],
+    }
 
 
 def compare_json(result: Comparison) -> dict[str, Any]:
@@ -215,21 +312,28 @@ def generated_json(key: GeneratedKey) -> dict[str, Any]:
         "public_jwk": key.public_jwk,
         "jwks": key.jwks,
         "thumbprint": key.thumbprint,
+        "thumbprints": key.thumbprints or None,
     }
     return {name: value for name, value in data.items() if value is not None}
 
 
 def converted_json(result: ConvertedKey) -> dict[str, Any]:
-    return {
-        "form": result.form,
-        "to": result.to,
-        "output": result.output,
-        "jwks": result.jwks,
-        "keys": [
-            {"kty": k.kty, "description": k.description, "kid": k.kid, "thumbprint": k.thumbprint, "private": k.private}
-            for k in result.keys
-        ],
-    }
+    keys = [
+        {
+            "kty": k.kty,
+            "description": k.description,
+            "kid": k.kid,
+            "thumbprint": k.thumbprint,
+            "private": k.private,
+            "thumbprints": k.thumbprints,
+            **({"x5c": {**x5c_json(k.x5c), "key_matches": k.x5c.key_matches}} if k.x5c is not None else {}),
+        }
+        for k in result.keys
+    ]
+    data = {"form": result.form, "to": result.to, "output": result.output, "jwks": result.jwks, "keys": keys}
+    if len(result.keys) == 1:  # one key: its thumbprints at the top too (a JWKS has one set per key)
+        data["thumbprints"] = result.keys[0].thumbprints
+    return data
 
 
 def sd_jwt_json(result: SdJwt) -> dict[str, Any]:

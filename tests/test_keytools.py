@@ -148,7 +148,7 @@ def test_two_generated_keys_differ():
 @pytest.mark.parametrize(
     ("kwargs", "segment", "fragment"),
     [
-        ({"kty": "DSA"}, "kty", "choose RSA, EC, OKP or oct"),
+        ({"kty": "DSA"}, "kty", "choose RSA, EC, OKP, oct or AKP"),
         ({"kty": "rsa"}, "kty", "did you mean RSA?"),
         ({"kty": "RSA", "size": 1024}, "size", "2048, 3072 or 4096 bits"),
         ({"kty": "RSA", "size": 2047}, "size", "2048, 3072 or 4096 bits"),
@@ -157,7 +157,7 @@ def test_two_generated_keys_differ():
         ({"kty": "EC", "crv": "Ed25519"}, "crv", "P-256, P-384, P-521 or secp256k1"),
         ({"kty": "EC", "size": 256}, "size", "EC keys take a curve (crv), not a size"),
         ({"kty": "OKP", "crv": "P-256"}, "crv", "Ed25519, Ed448, X25519 or X448"),
-        ({"kty": "oct", "size": 128}, "size", "256, 384 or 512 bits"),
+        ({"kty": "oct", "size": 100}, "size", "128, 192, 256, 384 or 512 bits"),
         ({"kty": "oct", "crv": "P-256"}, "crv", "oct keys have no curve"),
         ({"kty": "oct", "kid": " "}, "kid", "kid must be a non-empty string"),
     ],

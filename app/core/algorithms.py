@@ -7,13 +7,15 @@ from dataclasses import dataclass
 from joserfc.jwa import JWSAlgModel
 from joserfc.jws import JWSRegistry  # importing joserfc.jws registers ES256K and the EdDSA variants
 
+from .akp import AKP_ALGS, MLDSAAlgorithm
+
 __all__ = ["ALGORITHMS", "SUPPORTED", "AlgSpec", "implementation", "spec_for"]
 
 
 @dataclass(frozen=True)
 class AlgSpec:
     name: str
-    kty: str  # "oct", "RSA", "EC", "OKP"
+    kty: str  # "oct", "RSA", "EC", "OKP", "AKP"
     description: str
     #: HMAC: bytes of hash output (RFC 7518 §3.2 minimum secret size); EC/OKP: allowed curves
     hash_bytes: int = 0
@@ -37,9 +39,14 @@ ALGORITHMS: tuple[AlgSpec, ...] = (
     AlgSpec("EdDSA", "OKP", "EdDSA (Ed25519 or Ed448)", curves=("Ed25519", "Ed448")),
     AlgSpec("Ed25519", "OKP", "EdDSA using Ed25519 (RFC 9864)", curves=("Ed25519",)),
     AlgSpec("Ed448", "OKP", "EdDSA using Ed448 (RFC 9864)", curves=("Ed448",)),
+    AlgSpec("ML-DSA-44", "AKP", "ML-DSA-44 (FIPS 204, RFC 9964)"),
+    AlgSpec("ML-DSA-65", "AKP", "ML-DSA-65 (FIPS 204, RFC 9964)"),
+    AlgSpec("ML-DSA-87", "AKP", "ML-DSA-87 (FIPS 204, RFC 9964)"),
 )
 SUPPORTED: tuple[str, ...] = tuple(a.name for a in ALGORITHMS)
 _BY_NAME = {a.name: a for a in ALGORITHMS}
+#: joserfc 1.8 has no ML-DSA: jwtlens's own models (app/core/keys/akp.py)
+_OWN: dict[str, JWSAlgModel] = {name: MLDSAAlgorithm(name) for name in AKP_ALGS}
 
 
 def spec_for(name: str) -> AlgSpec | None:
@@ -48,7 +55,7 @@ def spec_for(name: str) -> AlgSpec | None:
 
 def implementation(name: str) -> JWSAlgModel:
     """joserfc's implementation, taken from its registry without its allowlist or warnings."""
-    return JWSRegistry.algorithms[name]
+    return _OWN.get(name) or JWSRegistry.algorithms[name]
 
 
 def suggest(name: str) -> str | None:

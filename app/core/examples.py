@@ -10,6 +10,7 @@ from functools import cache
 from joserfc.jwk import ECKey, Key, OKPKey, RSAKey
 
 from .algorithms import SUPPORTED, spec_for
+from .keytools import generate_key
 from .sign import sign
 
 __all__ = ["Example", "make_example"]
@@ -33,6 +34,10 @@ def _key_pair(alg: str) -> tuple[str, str]:
     if spec.kty == "oct":
         secret = secrets.token_urlsafe(spec.hash_bytes)
         return secret, secret
+    if spec.kty == "AKP":  # ML-DSA: PEM from cryptography (joserfc has no AKP key class)
+        made = generate_key("AKP", alg=alg)
+        assert made.public_pem is not None and made.private_pem is not None
+        return made.public_pem, made.private_pem
     key: Key
     if spec.kty == "RSA":
         key = RSAKey.generate_key(2048)

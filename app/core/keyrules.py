@@ -72,7 +72,13 @@ def forbidden_use(key: _KeyFacts, alg: str) -> str | None:
 def key_mismatch(spec: AlgSpec, parsed: ParsedKey, operation: Literal["verify", "sign"] = "verify") -> str | None:
     """Why this key cannot ``operation`` with this JWS algorithm (type, curve, key_ops, use, alg), or None."""
     if parsed.kty != spec.kty:
-        need = {"oct": "an HMAC secret", "RSA": "an RSA key", "EC": "an EC key", "OKP": "an Ed25519 or Ed448 key"}
+        need = {
+            "oct": "an HMAC secret",
+            "RSA": "an RSA key",
+            "EC": "an EC key",
+            "OKP": "an Ed25519 or Ed448 key",
+            "AKP": "an ML-DSA (AKP) key",
+        }
         return f"{spec.name} needs {need[spec.kty]}; this is {parsed.description}"
     if spec.curves and parsed.curve not in spec.curves:
         return f"{spec.name} needs curve {' or '.join(spec.curves)}; this key is {parsed.curve}"

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa, x448, x25519
 from joserfc.jwk import ECKey, Key, OctKey, OKPKey, RSAKey
 
+from .akp import AKP_ALGS, AKPKey, generate_akp
 from .errors import InputError
 from .keys import DEFAULT_MAX_KEY, ParsedKey, parse_key
+from .thumbprint import thumbprints
+from .x5c import ChainCheck, check_jwk_x5c
 
 __all__ = [
     "EC_CURVES",
@@ -27,13 +30,13 @@ __all__ = [
     "generate_key",
 ]
 
-KTYS: tuple[str, ...] = ("RSA", "EC", "OKP", "oct")
+KTYS: tuple[str, ...] = ("RSA", "EC", "OKP", "oct", "AKP")
 RSA_SIZES: tuple[int, ...] = (2048, 3072, 4096)
 EC_CURVES: tuple[str, ...] = ("P-256", "P-384", "P-521", "secp256k1")
 OKP_CURVES: tuple[str, ...] = ("Ed25519", "Ed448", "X25519", "X448")
-#: HMAC / AES secrets, in bits
-OCT_SIZES: tuple[int, ...] = (256, 384, 512)
-_DEFAULTS: dict[str, int | str] = {"RSA": 2048, "EC": "P-256", "OKP": "Ed25519", "oct": 256}
+#: HMAC / AES secrets, in bits (128 and 192 for A128KW, A192KW and dir with the AES content encryptions)
+OCT_SIZES: tuple[int, ...] = (128, 192, 256, 384, 512)
+_DEFAULTS: dict[str, int | str] = {"RSA": 2048, "EC": "P-256", "OKP": "Ed25519", "oct": 256, "AKP": "ML-DSA-65"}
 _EC_CLASSES: dict[str, type[ec.EllipticCurve]] = {
     "P-256": ec.SECP256R1,
     "P-384": ec.SECP384R1,
@@ -67,6 +70,8 @@ class GeneratedKey:
     jwks: dict[str, Any]
     private_pem: str | None
     public_pem: str | None
+    #: RFC 7638 thumbprints by hash (sha-256, sha-384, sha-512), each with its RFC 9278 URI
+    thumbprints: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,9 @@ class KeyConversion:
     private: bool
     jwk: dict[str, Any] | None = None
     pem: str | None = None
+    thumbprints: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: the JWK's x5c chain, when it carries one
+    x5c: ChainCheck | None = None
 
 
 @dataclass(frozen=True)
@@ -111,12 +119,21 @@ def _choices(values: tuple[object, ...]) -> str:
     return ", ".join(words[:-1]) + " or " + words[-1]
 
 
-def _check_request(kty: str, size: int | None, crv: str | None) -> int | str:
+def _check_request(kty: str, size: int | None, crv: str | None, alg: str | None = None) -> int | str:
     """The size (RSA, oct) or curve (EC, OKP) asked for, or an InputError naming the allowed values."""
     if kty not in KTYS:
         hint = next((k for k in KTYS if k.lower() == str(kty).lower()), None)
         extra = f"; key types are case-sensitive: did you mean {hint}?" if hint else ""
         raise _keygen_error(f"Unknown key type '{str(kty)[:20]}': choose {_choices(KTYS)}{extra}", "kty")
+    if kty == "AKP":  # an ML-DSA key is one parameter set, named by alg
+        if size is not None or crv is not None:
+            raise _keygen_error("AKP keys take alg (ML-DSA-44, ML-DSA-65 or ML-DSA-87), not a size or curve", "alg")
+        chosen_alg = _DEFAULTS["AKP"] if alg is None else alg
+        if chosen_alg not in AKP_ALGS:
+            raise _keygen_error(f"AKP alg must be {_choices(AKP_ALGS)}; '{str(alg)[:20]}' is not offered", "alg")
+        return chosen_alg
+    if alg is not None:
+        raise _keygen_error(f"alg chooses an AKP (ML-DSA) parameter set; {kty} keys take no alg here", "alg")
     if kty in ("RSA", "oct"):
         if crv is not None:
             raise _keygen_error(f"{kty} keys have no curve; give a size instead", "crv")
@@ -163,9 +180,11 @@ def _ordered(jwk: dict[str, Any], kid: str | None) -> dict[str, Any]:
     return ordered
 
 
-def generate_key(kty: str, size: int | None = None, crv: str | None = None, kid: str | None = None) -> GeneratedKey:
-    """Make a new key; ``kid`` defaults to its RFC 7638 thumbprint. No ``alg`` or ``use`` is set."""
-    choice = _check_request(kty, size, crv)
+def generate_key(
+    kty: str, size: int | None = None, crv: str | None = None, kid: str | None = None, alg: str | None = None
+) -> GeneratedKey:
+    """Make a new key; ``kid`` defaults to its RFC 7638 thumbprint. No ``use`` is set; ``alg`` only for AKP."""
+    choice = _check_request(kty, size, crv, alg)
     if kid is not None and (not isinstance(kid, str) or not kid.strip()):
         raise _keygen_error("kid must be a non-empty string (leave it out to use the thumbprint)", "kid")
     key: Key
@@ -180,6 +199,10 @@ def generate_key(kty: str, size: int | None = None, crv: str | None = None, kid:
         native_rsa = rsa.generate_private_key(65537, choice)
         key, description = RSAKey(native_rsa, native_rsa), f"RSA {choice}-bit"
         private_pem, public_pem = _native_pems(native_rsa)
+    elif kty == "AKP":
+        native_akp = generate_akp(str(choice))
+        key, description = AKPKey(native_akp, native_akp), f"AKP {choice}"  # type: ignore[assignment]
+        private_pem, public_pem = _native_pems(native_akp)
     elif kty == "EC":
         native_ec = ec.generate_private_key(_EC_CLASSES[str(choice)]())
         key, description = ECKey(native_ec, native_ec), f"EC {choice}"
@@ -202,6 +225,7 @@ def generate_key(kty: str, size: int | None = None, crv: str | None = None, kid:
         jwks={"keys": [public_jwk] if public_jwk is not None else []},
         private_pem=private_pem,
         public_pem=public_pem,
+        thumbprints=thumbprints(private_jwk),
     )
 
 
@@ -223,7 +247,7 @@ def _where(parsed: ParsedKey, count: int) -> str:
 
 
 def _convert_one(
-    parsed: ParsedKey, to: Literal["jwk", "pem"], private: bool | None, count: int
+    parsed: ParsedKey, to: Literal["jwk", "pem"], private: bool | None, count: int, anchors: str | None = None
 ) -> tuple[KeyConversion, dict[str, Any] | None]:
     """The converted key, and its public JWK for the JWKS (None for a secret)."""
     where = _where(parsed, count)
@@ -249,15 +273,24 @@ def _convert_one(
     out_private = parsed.private if private is None else private
     kid = parsed.kid if parsed.kid is not None else parsed.thumbprint
     public_jwk = None if parsed.kty == "oct" else _public_jwk(parsed.key, kid)
+    members = dict(parsed.key.as_dict(private=False))
+    prints = thumbprints(members)
+    chain = check_jwk_x5c(members, parsed.key.public_key, anchors) if parsed.kty != "oct" else None
     if to == "pem":
         pem = _private_pem(parsed.key.private_key) if out_private else _public_pem(parsed.key.public_key)
-        return KeyConversion(parsed.kty, parsed.description, kid, parsed.thumbprint, out_private, pem=pem), public_jwk
+        conversion = KeyConversion(
+            parsed.kty, parsed.description, kid, parsed.thumbprint, out_private, pem=pem, thumbprints=prints, x5c=chain
+        )
+        return conversion, public_jwk
     if out_private:
         jwk = _ordered(dict(parsed.key.as_dict(private=True)), kid)
     else:
         assert public_jwk is not None
         jwk = public_jwk
-    return KeyConversion(parsed.kty, parsed.description, kid, parsed.thumbprint, out_private, jwk=jwk), public_jwk
+    conversion = KeyConversion(
+        parsed.kty, parsed.description, kid, parsed.thumbprint, out_private, jwk=jwk, thumbprints=prints, x5c=chain
+    )
+    return conversion, public_jwk
 
 
 def convert_key(
@@ -267,17 +300,19 @@ def convert_key(
     private: bool | None = None,
     secret_encoding: str = "utf8",
     max_key: int = DEFAULT_MAX_KEY,
+    trust_anchors: str | None = None,
 ) -> ConvertedKey:
     """Read any key ``parse_key`` reads and write it as a JWK or PEM (SPKI public, PKCS#8 private).
 
     ``private``: None keeps each key as it is, False gives the public half, True insists on the private key.
-    A JWK without a kid gets its thumbprint as kid. A JWKS converts every key.
+    A JWK without a kid gets its thumbprint as kid. A JWKS converts every key. A JWK's x5c chain is
+    described, checked against the JWK's key, and validated against ``trust_anchors`` (PEM) when given.
     """
     if to not in ("jwk", "pem"):
         raise InputError("convert_invalid", f"Convert to 'jwk' or 'pem', not '{str(to)[:12]}'", "to")
     key_input = parse_key(text, secret_encoding, max_size=max_key)
     count = len(key_input.keys)
-    converted = [_convert_one(parsed, to, private, count) for parsed in key_input.keys]
+    converted = [_convert_one(parsed, to, private, count, trust_anchors) for parsed in key_input.keys]
     keys = tuple(c for c, _ in converted)
     jwks = {"keys": [public for _, public in converted if public is not None]}
     if to == "pem":

@@ -34,10 +34,10 @@ def compact_json(value: Any) -> str:
         raise InputError("bad_json", "NaN and Infinity cannot be written as JSON", "payload") from None
 
 
-def _payload_bytes(payload: dict[str, Any] | str, b64: bool) -> bytes:
+def _payload_bytes(payload: dict[str, Any] | str, b64: bool, compact: bool = True) -> bytes:
     text = compact_json(payload) if isinstance(payload, dict) else payload
     data = text.encode("utf-8", "surrogatepass")
-    if not b64 and b"." in data:
+    if not b64 and compact and b"." in data:
         raise InputError("payload_dot", "With b64: false the payload cannot contain '.' in compact form", "payload")
     return data
 
@@ -69,8 +69,13 @@ def sign(
     secret_encoding: str = "utf8",
     allow_none: bool = False,
     max_key: int = DEFAULT_MAX_KEY,
+    compact: bool = True,
 ) -> SignResult:
-    """Sign; raise InputError when it cannot be done, saying why."""
+    """Sign; raise InputError when it cannot be done, saying why.
+
+    ``compact=False``: the token is only split into its parts for a JSON serialization, so a b64: false
+    payload may hold '.'.
+    """
     alg = header.get("alg")
     if not isinstance(alg, str) or not alg:
         raise InputError("alg_missing", "The header needs an alg to sign with", "header")
@@ -102,7 +107,7 @@ def sign(
             "key",
         )
     b64 = header.get("b64") is not False
-    data = _payload_bytes(payload, b64)
+    data = _payload_bytes(payload, b64, compact)
     header_seg = b64url_encode(compact_json(header).encode())
     payload_seg = b64url_encode(data) if b64 else data.decode("utf-8", "surrogatepass")
     signing_input = f"{header_seg}.{payload_seg}".encode()

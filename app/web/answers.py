@@ -168,11 +168,56 @@ class DpopAnswer(BaseModel):
     checks: list[ClaimCheck]
 
 
+class JSONSignatureAnswer(BaseModel):
+    """One signature of a JWS JSON serialization (RFC 7515 §7.2)."""
+
+    index: int
+    protected: JSONObject = Field(description="The integrity-protected header")
+    header: JSONObject = Field(description="The unprotected header: NOT covered by the signature")
+    alg: str | None
+    kid: str | None
+    valid: bool
+    status: SignatureStatus
+    message: str
+    key: KeyUsed | None = Field(description="The key that verified this signature; null when none did")
+
+
+class Certificate(BaseModel):
+    index: int
+    subject: str
+    issuer: str
+    not_before: str
+    not_after: str
+    san: list[str]
+    key_usage: list[str]
+    basic_constraints: str | None
+    sha256: str = Field(description="SHA-256 fingerprint of the DER certificate")
+
+
+class X5CChain(BaseModel):
+    certificates: list[Certificate]
+    x5t: Literal["match", "mismatch"] | None
+    x5t_S256: Literal["match", "mismatch"] | None = Field(alias="x5t#S256")
+    valid: bool | None = Field(description="Validated to a given trust anchor; null: no anchor given")
+    reason: str
+
+
+class JWKChain(X5CChain):
+    key_matches: bool = Field(description="The first certificate's key is the JWK's key (RFC 7517 §4.7)")
+
+
 class JWSAnswer(_Signed):
     type: Literal["JWS", "SD-JWT"]
     key_source: KeyOrigin | None = None
     sd_jwt: SdJwtAnswer | None = None
     dpop: DpopAnswer | None = None
+    serialization: Literal["flattened", "general"] | None = Field(None, description="Only for a JSON serialization")
+    signatures: list[JSONSignatureAnswer] | None = Field(
+        None, description="JSON serialization only: every signature; verified when at least one is valid"
+    )
+    detached: bool | None = Field(None, description="JSON serialization only: the payload was absent from the JSON")
+    verified_signatures: list[int] | None = Field(None, description="Indexes of the signatures that verified")
+    x5c: X5CChain | None = Field(None, description="Only when the header carries x5c: the chain and its validation")
 
 
 class NestedJWS(_Signed):
@@ -193,6 +238,13 @@ class JWEHeader(BaseModel):
     findings: list[Finding]
 
 
+class JWERecipient(BaseModel):
+    index: int
+    header: JSONObject = Field(description="This recipient's own unprotected header")
+    ok: bool
+    message: str
+
+
 class JWEAnswer(BaseModel):
     """A JWE: its header; with a key, the decryption (ok ... attempts) and a nested token or claim checks."""
 
@@ -211,6 +263,14 @@ class JWEAnswer(BaseModel):
     verdict: Verdict
     findings: list[Finding]
     key_source: KeyOrigin | None = None
+    serialization: Literal["flattened", "general"] | None = Field(None, description="Only for a JSON serialization")
+    recipients: list[JWERecipient] | None = Field(
+        None, description="JSON serialization only: each recipient tried, in order, until one decrypted"
+    )
+    recipient: int | None = Field(None, description="JSON serialization only: the recipient that decrypted (or null)")
+    protected: JSONObject | None = Field(None, description="JSON serialization only: the protected header")
+    unprotected: JSONObject | None = Field(None, description="JSON serialization only: the shared unprotected header")
+    aad: str | None = Field(None, description="JSON serialization only: the additional authenticated data (base64url)")
 
 
 InspectionAnswer = Annotated[JWSAnswer | JWEAnswer, Field(discriminator="type")]
@@ -235,16 +295,25 @@ class SigningKey(BaseModel):
     description: str
 
 
+class Signer(BaseModel):
+    alg: str
+    key: SigningKey | None
+
+
 class SignAnswer(BaseModel):
-    token: str = Field(description="The token; for an SD-JWT the issuer-signed JWT with its disclosures")
+    token: str = Field(
+        description="The compact token, the JSON serialization as text, or an SD-JWT with its disclosures"
+    )
     alg: str
     key: SigningKey | None = Field(description="null for alg none")
     findings: list[Finding]
+    serialization: Literal["flattened", "general"] | None = Field(None, description="Only for a JSON serialization")
+    signatures: list[Signer] | None = Field(None, description="JSON serialization only: each signature's alg and key")
     disclosures: list[str] | None = Field(None, description="SD-JWT only: each disclosure, base64url-encoded")
 
 
 class EncryptAnswer(BaseModel):
-    token: str = Field(description="The compact JWE")
+    token: str = Field(description="The compact JWE, or the JSON serialization as text")
 
 
 class Difference(BaseModel):
@@ -265,6 +334,15 @@ class ComparisonAnswer(BaseModel):
     lifetimes: list[Lifetime] = Field(description="The first token's, then the second's")
 
 
+class Thumbprint(BaseModel):
+    thumbprint: str = Field(description="RFC 7638 JWK thumbprint, base64url")
+    uri: str = Field(description="RFC 9278 thumbprint URI, urn:ietf:params:oauth:jwk-thumbprint:<hash>:<thumbprint>")
+
+
+#: by hash name: sha-256, sha-384, sha-512
+Thumbprints = dict[str, Thumbprint]
+
+
 class GeneratedKeyAnswer(BaseModel):
     kty: str
     description: str
@@ -275,6 +353,7 @@ class GeneratedKeyAnswer(BaseModel):
     jwks: JSONObject
     private_pem: str | None = Field(None, description="Absent for a secret (oct)")
     public_pem: str | None = Field(None, description="Absent for a secret (oct)")
+    thumbprints: Thumbprints | None = Field(None, description="RFC 7638 thumbprints by hash, with RFC 9278 URIs")
 
 
 class KeySummary(BaseModel):
@@ -283,6 +362,8 @@ class KeySummary(BaseModel):
     kid: str | None
     thumbprint: str
     private: bool
+    thumbprints: Thumbprints = Field(description="RFC 7638 thumbprints by hash, with RFC 9278 URIs")
+    x5c: JWKChain | None = Field(None, description="Only for a JWK carrying x5c")
 
 
 class ConvertedKeyAnswer(BaseModel):
@@ -291,6 +372,7 @@ class ConvertedKeyAnswer(BaseModel):
     output: str
     jwks: JSONObject
     keys: list[KeySummary]
+    thumbprints: Thumbprints | None = Field(None, description="Only for a single key: its thumbprints")
 
 
 class ReplayClearedAnswer(BaseModel):

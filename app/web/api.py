@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter
@@ -12,9 +13,19 @@ from app.core.compare import compare_tokens
 from app.core.dpop import DpopRequest
 from app.core.inspect import KeyText, inspect, token_kind
 from app.core.jwe import decode_jwe
+from app.core.jws_json import Serialization
 from app.core.keys import KeyKind, SecretEncoding
 from app.core.sdjwt import issue_sd_jwt
-from app.present import compare_json, decode_json, inspection_json, issued_sd_jwt_json, jwe_header_json, sign_json
+from app.core.sign_json import sign_serialized
+from app.present import (
+    compare_json,
+    decode_json,
+    inspection_json,
+    issued_sd_jwt_json,
+    jwe_header_json,
+    serialized_json,
+    sign_json,
+)
 from app.store import ReplayLog, Store
 
 from . import answers
@@ -62,7 +73,10 @@ class DpopFields(BaseModel):
 
 
 class VerifyRequest(BaseModel):
-    token: str
+    token: str | dict[str, Any] = Field(
+        description="A compact JWS or JWE, or a JSON serialization (RFC 7515/7516 §7.2) as text or as an object"
+    )
+    payload: str | None = Field(None, description="The detached content (RFC 7515 App. F, RFC 7797) as UTF-8 text")
     key: str | None = Field(None, description="HMAC secret, PEM (SPKI, PKCS#1, certificate), JWK or JWKS")
     secret_encoding: SecretEncoding = "utf8"
     key_kind: KeyKind = Field(
@@ -84,6 +98,12 @@ class VerifyRequest(BaseModel):
     kb_aud: str | None = Field(None, description="SD-JWT: the aud the Key Binding JWT must have (requires one)")
     kb_nonce: str | None = Field(None, description="SD-JWT: the nonce the Key Binding JWT must have (requires one)")
     dpop: DpopFields | None = Field(None, description="A DPoP proof (RFC 9449) and the request it came with")
+    trust_anchors: str | None = Field(
+        None, description="CA certificates (PEM) that a token's x5c chain must validate to"
+    )
+    use_x5c: bool = Field(
+        False, description="Verify with the x5c leaf key, only when its chain validates to a trust anchor given"
+    )
 
 
 def replay_for(policy: Policy | InvalidPolicy, store: Store) -> ReplayLog | None:
@@ -97,15 +117,23 @@ class CompareRequest(BaseModel):
 
 
 class SignRequest(BaseModel):
-    header: dict[str, Any]
+    header: dict[str, Any] | list[dict[str, Any]] = Field(
+        description="The protected header; for general, a list with one header per key (or one header for all)"
+    )
     payload: dict[str, Any] | str
-    key: str | None = Field(None, description="HMAC secret, private PEM or private JWK")
+    key: str | list[str] | None = Field(
+        None, description="HMAC secret, private PEM or private JWK; for general, a list: one signature per key"
+    )
     secret_encoding: SecretEncoding = "utf8"
     allow_none: bool = Field(False, description="Allow alg 'none' (an unsigned token), on purpose only")
     disclose: list[str] | None = Field(
         None, description="Issue an SD-JWT: these top-level claims become selectively disclosable (RFC 9901)"
     )
     decoys: int = Field(0, description="SD-JWT: this many decoy digests hide how many claims are disclosable")
+    serialization: Serialization = Field(
+        "compact", description="compact (dots), flattened or general JSON (RFC 7515 §7.2); token is then JSON text"
+    )
+    detached: bool = Field(False, description="JSON serializations: leave the payload out (RFC 7515 App. F)")
 
 
 @router.post(
@@ -147,7 +175,7 @@ def api_verify(body: VerifyRequest, settings: SettingsDep, store: StoreDep, cach
             policy_data = saved.data.get("policy") or {}
     policy = parse_policy(policy_data)
     result = inspect(
-        body.token,
+        body.token if isinstance(body.token, str) else json.dumps(body.token),
         KeyText(key, encoding, body.key_kind) if key is not None else None,
         inner_key=KeyText(body.inner_key, body.inner_secret_encoding) if body.inner_key is not None else None,
         algorithms=algorithms,
@@ -162,6 +190,9 @@ def api_verify(body: VerifyRequest, settings: SettingsDep, store: StoreDep, cach
         kb_aud=body.kb_aud,
         kb_nonce=body.kb_nonce,
         dpop=DpopRequest(**body.dpop.model_dump()) if body.dpop is not None else None,
+        payload=None if body.payload is None else body.payload.encode("utf-8", "surrogatepass"),
+        trust_anchors=body.trust_anchors,
+        use_x5c=body.use_x5c,
     )
     if result.key_problem is not None:
         raise InputError.of(result.key_problem)
@@ -178,12 +209,14 @@ def api_replay_clear(store: StoreDep) -> dict[str, int]:
     response_model=answers.SignAnswer,
     response_model_exclude_unset=True,
     responses=ERROR_RESPONSES,
-    summary="Sign a header and payload (an SD-JWT with 'disclose')",
+    summary="Sign a header and payload: compact, JSON serializations, or an SD-JWT with 'disclose'",
 )
 def api_sign(body: SignRequest, settings: SettingsDep) -> dict[str, Any]:
     if body.disclose is not None:
         if not isinstance(body.payload, dict):
             raise InputError("sd_payload", "An SD-JWT's payload must be a JSON object", "payload")
+        if isinstance(body.header, list) or isinstance(body.key, list):
+            raise InputError("sd_one_signature", "An SD-JWT has one issuer signature: give one header and key", "key")
         issued = issue_sd_jwt(
             body.header,
             body.payload,
@@ -194,6 +227,23 @@ def api_sign(body: SignRequest, settings: SettingsDep) -> dict[str, Any]:
             max_key=settings.max_key_bytes,
         )
         return issued_sd_jwt_json(issued)
+    if body.serialization != "compact":
+        keys = body.key if isinstance(body.key, list) else [body.key]
+        headers = body.header if isinstance(body.header, list) else [body.header] * len(keys)
+        serialized = sign_serialized(
+            headers,
+            body.payload,
+            keys,
+            body.serialization,
+            secret_encoding=body.secret_encoding,
+            detached=body.detached,
+            max_key=settings.max_key_bytes,
+        )
+        return serialized_json(serialized)
+    if isinstance(body.header, list) or isinstance(body.key, list):
+        raise InputError(
+            "compact_one_signature", "A compact token holds one signature: give one header and one key", "key"
+        )
     result = sign(
         body.header,
         body.payload,

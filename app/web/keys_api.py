@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 from fastapi import APIRouter
@@ -10,6 +11,8 @@ from pydantic import BaseModel, Field
 from app.core import InputError, parse_key, parse_policy
 from app.core.inspect import KeyText, inspect, token_kind
 from app.core.jwe import encrypt_jwe
+from app.core.jwe.jsonser import encrypt_jwe_json
+from app.core.jws_json import Serialization, read_jose_json
 from app.core.keys import SecretEncoding
 from app.core.keytools import convert_key, generate_key
 from app.present import converted_json, generated_json, inspection_json
@@ -22,7 +25,9 @@ router = APIRouter(prefix="/api", tags=["keys and JWE"])
 
 
 class DecryptRequest(BaseModel):
-    token: str = Field(description="A compact JWE (five segments)")
+    token: str | dict[str, Any] = Field(
+        description="A compact JWE (five segments), or a JSON serialization (RFC 7516 §7.2) as text or object"
+    )
     key: str | None = Field(None, description="Private key, JWK, JWKS, or the shared secret / password")
     secret_encoding: SecretEncoding = "utf8"
     inner_key: str | None = Field(None, description="Key for a nested signed token (default: key)")
@@ -31,20 +36,32 @@ class DecryptRequest(BaseModel):
     allow_weak_keys: bool = Field(False, description="Testing only: accept keys RFC 7518 forbids")
 
 
+class EncryptRecipient(BaseModel):
+    header: dict[str, Any] = Field(default_factory=dict, description="This recipient's unprotected header (alg, kid)")
+    key: str = Field(description="This recipient's public key, JWK, or shared secret / password")
+
+
 class EncryptRequest(BaseModel):
     header: dict[str, Any] = Field(
         description='Protected header with alg and enc, e.g. {"alg": "RSA-OAEP-256", "enc": "A256GCM"}'
     )
     plaintext: str
-    key: str = Field(description="Recipient's public key, JWK, or the shared secret / password")
+    key: str | None = Field(None, description="Recipient's public key, JWK, or the shared secret / password")
     secret_encoding: SecretEncoding = "utf8"
+    serialization: Serialization = Field("compact", description="compact, or JSON: flattened or general (RFC 7516)")
+    recipients: list[EncryptRecipient] | None = Field(
+        None, description="JSON only: one entry per recipient (instead of key); flattened takes one"
+    )
+    unprotected: dict[str, Any] | None = Field(None, description="JSON only: the shared unprotected header")
+    aad: str | None = Field(None, description="JSON only: additional authenticated data, UTF-8 text")
 
 
 class GenerateRequest(BaseModel):
-    kty: Literal["RSA", "EC", "OKP", "oct"]
-    size: int | None = Field(None, description="RSA: 2048, 3072, 4096; oct: 256, 384, 512 (bits)")
+    kty: Literal["RSA", "EC", "OKP", "oct", "AKP"]
+    size: int | None = Field(None, description="RSA: 2048, 3072, 4096; oct: 128, 192, 256, 384, 512 (bits)")
     crv: str | None = Field(None, description="EC: P-256, P-384, P-521, secp256k1; OKP: Ed25519, Ed448, X25519, X448")
     kid: str | None = None
+    alg: str | None = Field(None, description="AKP only: ML-DSA-44, ML-DSA-65 (default) or ML-DSA-87")
 
 
 class ConvertRequest(BaseModel):
@@ -52,6 +69,7 @@ class ConvertRequest(BaseModel):
     to: Literal["jwk", "pem"]
     private: bool | None = Field(None, description="True: insist on the private key; False: the public half only")
     secret_encoding: SecretEncoding = "utf8"
+    trust_anchors: str | None = Field(None, description="CA certificates (PEM) a JWK's x5c chain must validate to")
 
 
 @router.post(
@@ -62,11 +80,17 @@ class ConvertRequest(BaseModel):
     summary="Decrypt a JWE; a nested signed token is verified too",
 )
 def api_decrypt(body: DecryptRequest, settings: SettingsDep) -> dict[str, Any]:
-    if token_kind(body.token, max_size=settings.max_token_bytes) != "JWE":
+    text = body.token if isinstance(body.token, str) else json.dumps(body.token)
+    as_json = read_jose_json(text, settings.max_token_bytes)
+    if as_json is not None and "ciphertext" not in as_json:
+        raise InputError(
+            "not_jwe", "This is a JWS in JSON serialization, not a JWE: verify it with /api/verify", "token"
+        )
+    if as_json is None and token_kind(text, max_size=settings.max_token_bytes) != "JWE":
         raise InputError("not_jwe", "This is not a JWE (five dot-separated parts); verify it with /api/verify", "token")
     inner = KeyText(body.inner_key, body.inner_secret_encoding) if body.inner_key is not None else None
     result = inspect(
-        body.token,
+        text,
         KeyText(body.key, body.secret_encoding) if body.key is not None else None,
         inner_key=inner,
         policy=parse_policy(body.policy),
@@ -87,6 +111,24 @@ def api_decrypt(body: DecryptRequest, settings: SettingsDep) -> dict[str, Any]:
     summary="Encrypt a plaintext (or a signed token) into a compact JWE",
 )
 def api_encrypt(body: EncryptRequest, settings: SettingsDep) -> dict[str, str]:
+    if body.serialization != "compact":
+        given = body.recipients or [EncryptRecipient(key=body.key or "")]
+        recipients = [(r.header, r.key) for r in given]
+        made = encrypt_jwe_json(
+            body.header,
+            body.plaintext,
+            recipients,
+            body.serialization,
+            unprotected=body.unprotected,
+            aad=None if body.aad is None else body.aad.encode("utf-8", "surrogatepass"),
+            secret_encoding=body.secret_encoding,
+            max_key=settings.max_key_bytes,
+        )
+        return {"token": made}
+    if body.recipients is not None or body.unprotected is not None or body.aad is not None:
+        raise InputError(
+            "compact_one_recipient", "recipients, unprotected and aad need serialization flattened or general", "token"
+        )
     token = encrypt_jwe(
         body.header, body.plaintext, body.key, secret_encoding=body.secret_encoding, max_key=settings.max_key_bytes
     )
@@ -122,17 +164,23 @@ def api_shareable(body: ShareableRequest, settings: SettingsDep) -> dict[str, An
     summary="Generate a key in every form: PEM, JWK, JWKS, thumbprint",
 )
 def api_generate(body: GenerateRequest) -> dict[str, Any]:
-    return generated_json(generate_key(body.kty, size=body.size, crv=body.crv, kid=body.kid))
+    return generated_json(generate_key(body.kty, size=body.size, crv=body.crv, kid=body.kid, alg=body.alg))
 
 
 @router.post(
     "/keys/convert",
     response_model=answers.ConvertedKeyAnswer,
+    response_model_exclude_unset=True,
     responses=ERROR_RESPONSES,
     summary="Convert a key between PEM and JWK",
 )
 def api_convert(body: ConvertRequest, settings: SettingsDep) -> dict[str, Any]:
     result = convert_key(
-        body.key, to=body.to, private=body.private, secret_encoding=body.secret_encoding, max_key=settings.max_key_bytes
+        body.key,
+        to=body.to,
+        private=body.private,
+        secret_encoding=body.secret_encoding,
+        max_key=settings.max_key_bytes,
+        trust_anchors=body.trust_anchors,
     )
     return converted_json(result)

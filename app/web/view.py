@@ -82,6 +82,8 @@ class Options:
     dpop_htm: str = "GET"
     dpop_htu: str = ""
     dpop_nonce: str = ""
+    #: a JWS's detached content (RFC 7515 App. F, RFC 7797), as typed
+    detached_payload: str = ""
 
     @classmethod
     def from_form(cls, form: Form, **overrides: Any) -> Options:
@@ -102,6 +104,7 @@ class Options:
             "policy_fields": {name: form.get(name) for name in FORM_FIELDS if form.get(name)},
             **{name: form.get(name) for name in _PROOF_FIELDS},
             "dpop_htm": form.get("dpop_htm") or "GET",
+            "detached_payload": form.get("detached_payload"),
         }
         values.update(overrides)
         return cls(**values)
@@ -442,6 +445,7 @@ def _verify_view(
             kb_aud=options.kb_aud or None,
             kb_nonce=options.kb_nonce or None,
             dpop=_dpop_request(options),
+            payload=options.detached_payload.encode("utf-8", "surrogatepass") if options.detached_payload else None,
         )
     except InputError as exc:
         return replace(base, token_error=exc.problem)

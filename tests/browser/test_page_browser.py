@@ -382,8 +382,8 @@ def test_the_key_box_stays_put_as_results_arrive(page_at: PageAt, rsa_keys: list
     key = page.locator("#key")
     where = key.bounding_box()
     states = [
+        ("#token", busy_token(rsa_keys), "401"),  # an RS256 token against the example's HMAC secret
         ("#key", jwks_text(rsa_keys), "Signature verified"),  # a JWKS: a table of keys appears below
-        ("#token", busy_token(rsa_keys), "Signature verified"),
         ("#key", "not a key at all", "401"),
         ("#key", "", "Signature not checked"),
         ("#token", "abc.def", "Cannot decode"),

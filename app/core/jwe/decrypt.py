@@ -29,7 +29,7 @@ from .checks import Failure, FailureCode, mismatch, prepare
 from .parse import DecodedJWE, decode_jwe, short_salt
 from .plaintext import DEFAULT_MAX_INFLATED, inflate, open_plaintext
 
-__all__ = ["DecryptAttempt", "DecryptResult", "decrypt_jwe"]
+__all__ = ["DecryptAttempt", "DecryptResult", "decrypt_decoded", "decrypt_jwe"]
 
 #: one key's outcome: decrypted, failed or skipped (the type JWS verification shares)
 DecryptAttempt = KeyAttempt
@@ -140,7 +140,7 @@ def _decrypt_with(token: DecodedJWE, key: Key, registry: Registry) -> bytes:
     if len(cek) * 8 != enc_model.cek_size:
         detail = f" (the recovered content key is {len(cek) * 8} bits; {enc} needs {enc_model.cek_size})"
         raise Failure("key_failed", _key_stage_message(alg, detail))
-    aad = token.segments[0].text.encode("ascii")  # RFC 7516 §5.2 step 14: the encoded protected header
+    aad = token.additional_data  # RFC 7516 §5.2 step 14: the encoded protected header (and JSON's aad)
     try:
         return enc_model.decrypt(token.ciphertext, token.tag, cek, token.iv, aad)
     except DecodeError:
@@ -187,6 +187,29 @@ def decrypt_jwe(
     (testing only).
     """
     token = decode_jwe(text, max_size=max_size)
+    key_input = None if key_text is None else parse_key(key_text, secret_encoding, max_size=max_key)
+    return decrypt_decoded(
+        token,
+        key_input,
+        max_p2c=max_p2c,
+        max_inflated=max_inflated,
+        algorithms=algorithms,
+        encryptions=encryptions,
+        allow_weak_keys=allow_weak_keys,
+    )
+
+
+def decrypt_decoded(
+    token: DecodedJWE,
+    key_input: KeyInput | None,
+    *,
+    max_p2c: int = DEFAULT_MAX_P2C,
+    max_inflated: int = DEFAULT_MAX_INFLATED,
+    algorithms: Collection[str] | None = None,
+    encryptions: Collection[str] | None = None,
+    allow_weak_keys: bool = False,
+) -> DecryptResult:
+    """decrypt_jwe's work on a token already taken apart (one recipient of a JSON serialization too)."""
     findings = list(token.findings)
     allowed_algs = tuple(a for a in (algorithms or JWE_ALGORITHMS) if a in JWE_ALGORITHMS)
     allowed_encs = tuple(e for e in (encryptions or JWE_ENCRYPTIONS) if e in JWE_ENCRYPTIONS)
@@ -197,13 +220,12 @@ def decrypt_jwe(
     weak_salt = short_salt(token.header) if alg_family(token.header["alg"]) == "pbes2" else None
     if weak_salt is not None and not allow_weak_keys:  # no key would make it allowed
         return _result(token, findings, Failure("forbidden", f"Not decrypted: {weak_salt}"))
-    if key_text is None:
+    if key_input is None:
         return _result(
             token,
             findings,
             Failure("no_key", "No key given: paste the private key, the secret or (PBES2) the password to decrypt"),
         )
-    key_input = parse_key(key_text, secret_encoding, max_size=max_key)
     # "sign": the key is used with its private half, so "private key pasted to verify" does not apply
     findings += key_findings(key_input, None, "sign")
     alg, enc = token.header["alg"], token.header["enc"]

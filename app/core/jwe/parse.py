@@ -12,7 +12,7 @@ from ..jsonparse import Duplicate
 from ..tokens import DEFAULT_MAX_TOKEN, extract_sized, header_object, segment_count_problem
 from .algorithms import JWE_ALGORITHMS, JWE_ENCRYPTIONS
 
-__all__ = ["MIN_P2S_OCTETS", "SEGMENT_NAMES", "DecodedJWE", "decode_jwe", "short_salt"]
+__all__ = ["MIN_P2S_OCTETS", "SEGMENT_NAMES", "DecodedJWE", "decode_jwe", "examined", "short_salt"]
 
 SEGMENT_NAMES = ("header", "encrypted_key", "iv", "ciphertext", "tag")
 #: RFC 7518 §4.8.1.1: "A Salt Input value containing 8 or more octets MUST be used"
@@ -37,6 +37,14 @@ class DecodedJWE:
     in_query: bool = False
     duplicates: tuple[Duplicate, ...] = ()
     findings: tuple[Finding, ...] = ()
+    #: JSON serialization only: the ``aad`` member as sent (base64url), authenticated with the header
+    aad: str | None = None
+
+    @property
+    def additional_data(self) -> bytes:
+        """RFC 7516 §5.1 step 14: the encoded protected header, then '.' and the aad member when there is one."""
+        protected = self.segments[0].text.encode("ascii")
+        return protected if self.aad is None else protected + b"." + self.aad.encode("ascii")
 
     @property
     def encrypted_key(self) -> bytes:
@@ -91,7 +99,12 @@ def decode_jwe(text: str, *, max_size: int = DEFAULT_MAX_TOKEN) -> DecodedJWE:
         in_query=found.in_query,
         duplicates=parsed.duplicates,
     )
-    return replace(decoded, findings=sort_findings(_header_findings(decoded)))
+    return examined(decoded)
+
+
+def examined(token: DecodedJWE) -> DecodedJWE:
+    """``token`` with the findings its (merged) header calls for."""
+    return replace(token, findings=sort_findings(_header_findings(token)))
 
 
 def _header_findings(token: DecodedJWE) -> list[Finding]:

@@ -12,15 +12,16 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, Key, OctKey, OKPKey, RSAKey
 
+from ..akp import AKPKey
 from ..errors import InputError
 from .model import MAX_KEYS, Found, ParsedKey
 from .native import check_rsa_bits, checked_rsa, describe, parsed_key, read_der
 
 __all__ = ["read_json_keys"]
 
-_KTY_CLASSES: dict[str, type[Key]] = {"oct": OctKey, "RSA": RSAKey, "EC": ECKey, "OKP": OKPKey}
+_KTY_CLASSES: dict[str, type[Key]] = {"oct": OctKey, "RSA": RSAKey, "EC": ECKey, "OKP": OKPKey, "AKP": AKPKey}  # type: ignore[dict-item]
 #: members that make a JWK secret, whatever its kty says (RFC 7518 §6.3.2, §6.2.2, §6.4; RFC 8037 §2)
-_PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+_PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k", "priv"})
 _PUBLIC_OPS = ("verify", "encrypt", "wrapKey")
 #: RFC 7518 §6.2.1.2: "the full coordinate", so exactly the curve's size in bytes
 _EC_BYTES = {"P-256": 32, "P-384": 48, "P-521": 66, "secp256k1": 32}
@@ -118,7 +119,9 @@ def import_jwk(data: Any, where: str, index: int = 0) -> tuple[ParsedKey, dict[s
         raise InputError("jwk_invalid", f"{where} has no 'kty' (key type)", "key")
     cls = _KTY_CLASSES.get(kty)
     if cls is None:
-        raise InputError("jwk_invalid", f"{where} has kty '{kty[:20]}'; known types are oct, RSA, EC and OKP", "key")
+        raise InputError(
+            "jwk_invalid", f"{where} has kty '{kty[:20]}'; known types are oct, RSA, EC, OKP and AKP", "key"
+        )
     violations: list[str] = []
     if kty == "RSA":
         modulus = _b64(data.get("n"))
@@ -141,7 +144,7 @@ def import_jwk(data: Any, where: str, index: int = 0) -> tuple[ParsedKey, dict[s
             raise InputError("key_empty", f"{where} is an empty HMAC key; an empty key is never accepted", "key")
         key = cls(native, data)
         return parsed_key(key, "oct", f"secret ({size} bytes)", size * 8, None, **extra), None
-    private = "d" in data
+    private = "d" in data or (kty == "AKP" and "priv" in data)
     if kty == "OKP" and private:
         given, derived = _b64(data.get("x")), native.public_key().public_bytes_raw()
         if given != derived and not violations:

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa, x
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, Key, OKPKey, RSAKey
 
+from ..akp import AKPKey, akp_alg, is_mldsa
 from ..errors import InputError
 from .model import MAX_RSA_BITS, ParsedKey
 
@@ -113,6 +114,8 @@ def describe(native: Any) -> tuple[Key, str, str, int, str | None]:
     for classes, curve in _OKP:
         if isinstance(native, classes):
             return OKPKey(native, native), "OKP", f"OKP {curve}", 0, curve
+    if is_mldsa(native):
+        return AKPKey(native, native), "AKP", f"AKP {akp_alg(native)}", 0, None  # type: ignore[return-value]
     raise InputError(
         "key_unsupported",
         f"This {type(native).__name__.replace('_', '')} key type is not used by JOSE",
