@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from app.core import DecodeResult, InvalidPolicy, Policy, SignResult, Verdict, VerifyResult
@@ -14,7 +15,7 @@ from app.core.jwe import DecodedJWE, DecryptResult
 from app.core.keytools import ConvertedKey, GeneratedKey
 from app.core.tokens import DecodedToken
 
-__all__ = ["FetchedKeys", "decode_json", "inspection_json", "sign_json", "verify_json"]
+__all__ = ["FetchedKeys", "ProviderReply", "decode_json", "inspection_json", "oauth_json", "sign_json", "verify_json"]
 
 
 class FetchedKeys(Protocol):
@@ -22,6 +23,12 @@ class FetchedKeys(Protocol):
 
     @property
     def label(self) -> str: ...
+
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+class ProviderReply(Protocol):
+    """An identity provider's answer: app.oauth.ProviderAnswer, which present does not import."""
 
     def as_dict(self) -> dict[str, Any]: ...
 
@@ -200,3 +207,9 @@ def converted_json(result: ConvertedKey) -> dict[str, Any]:
             for k in result.keys
         ],
     }
+
+
+def oauth_json(answer: ProviderReply, tokens: Mapping[str, Inspection | None]) -> dict[str, Any]:
+    """A provider's answer, raw, with each JWT in it verified as /api/verify answers (None: an opaque token)."""
+    verified = {name: None if result is None else inspection_json(result) for name, result in tokens.items()}
+    return {**answer.as_dict(), "tokens": verified}
