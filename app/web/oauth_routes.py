@@ -75,18 +75,20 @@ def redirect_uri(request: Request) -> str:
 
 
 def _id_policy(info: ProviderInfo, client_id: str, response: dict[str, Any], **oidc: Any) -> dict[str, Any]:
-    """The ID token's policy; c_hash only when the ID token carries one (token-endpoint ID tokens may not)."""
-    id_token, code = response.get("id_token"), oidc.pop("code", None)
-    if isinstance(id_token, str) and code:
+    """The ID token's policy. at_hash and c_hash are optional in a token-endpoint ID token (OIDC Core
+    §3.1.3.6, §3.3.2.11): each is checked against the access token or code when the ID token carries it."""
+    id_token, access_token, code = response.get("id_token"), response.get("access_token"), oidc.pop("code", None)
+    hashes: set[str] = set()
+    if isinstance(id_token, str):
         try:
-            if "c_hash" in (decode_token(id_token).payload or {}):
-                oidc["code"] = code
+            hashes = set(decode_token(id_token).payload or {}) & {"at_hash", "c_hash"}
         except InputError:
             pass  # not a JWT: its inspection says so
-    access_token = response.get("access_token")
-    return id_token_policy(
-        info.issuer, client_id, access_token=access_token if isinstance(access_token, str) else None, **oidc
-    )
+    if "c_hash" in hashes and code:
+        oidc["code"] = code
+    if "at_hash" in hashes and isinstance(access_token, str):
+        oidc["access_token"] = access_token
+    return id_token_policy(info.issuer, client_id, **oidc)
 
 
 # -- the JSON API ----------------------------------------------------------------------------------

@@ -56,6 +56,18 @@ const provider = new Provider(issuer, {
 });
 provider.proxy = false;
 
+// Like Keycloak, bind the token endpoint's ID tokens to the access token with at_hash (optional there by
+// OIDC Core §3.1.3.6; oidc-provider itself sends it only in authorization responses). An opaque access
+// token's value is its jti; IdToken.issue() hashes what is set.
+const issue = provider.IdToken.prototype.issue;
+provider.IdToken.prototype.issue = async function issueWithAtHash(options) {
+  const accessToken = this.ctx && this.ctx.oidc && this.ctx.oidc.entities.AccessToken;
+  if (options && options.use === 'idtoken' && accessToken && !this.extra.at_hash && accessToken.format === 'opaque') {
+    this.set('at_hash', accessToken.jti);
+  }
+  return issue.call(this, options);
+};
+
 // The tests read stdout for secrets: log every request's method, path and (redacted) query names only.
 provider.on('server_error', (ctx, err) => console.log(`server_error ${err && err.message}`));
 provider.on('grant.error', (ctx, err) => console.log(`grant.error ${err && err.error} ${err && err.error_description}`));
