@@ -7,6 +7,7 @@ nonce and client secret stay in this server, each flow single use and gone withi
 from __future__ import annotations
 
 import threading
+from contextlib import suppress
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
@@ -80,10 +81,8 @@ def _id_policy(info: ProviderInfo, client_id: str, response: dict[str, Any], **o
     id_token, access_token, code = response.get("id_token"), response.get("access_token"), oidc.pop("code", None)
     hashes: set[str] = set()
     if isinstance(id_token, str):
-        try:
+        with suppress(InputError):  # not a JWT: its inspection says so
             hashes = set(decode_token(id_token).payload or {}) & {"at_hash", "c_hash"}
-        except InputError:
-            pass  # not a JWT: its inspection says so
     if "c_hash" in hashes and code:
         oidc["code"] = code
     if "at_hash" in hashes and isinstance(access_token, str):
