@@ -209,7 +209,12 @@ def converted_json(result: ConvertedKey) -> dict[str, Any]:
     }
 
 
-def oauth_json(answer: ProviderReply, tokens: Mapping[str, Inspection | None]) -> dict[str, Any]:
+def oauth_json(
+    answer: ProviderReply, tokens: Mapping[str, Inspection | None], key_source: FetchedKeys | None = None
+) -> dict[str, Any]:
     """A provider's answer, raw, with each JWT in it verified as /api/verify answers (None: an opaque token)."""
-    verified = {name: None if result is None else inspection_json(result) for name, result in tokens.items()}
+    verified = {
+        name: None if result is None else inspection_json(result, key_source=key_source)
+        for name, result in tokens.items()
+    }
     return {**answer.as_dict(), "tokens": verified}

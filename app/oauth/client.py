@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from app.core.errors import InputError
-from app.fetch import FetchPolicy, IssuerCache, discover, exchange
+from app.fetch import Discovery, FetchPolicy, IssuerCache, discover, exchange
 from app.fetch.errors import shown, shown_url
 
 from .pending import PendingFlow, pkce_challenge
@@ -66,6 +66,8 @@ class ProviderInfo:
     metadata: dict[str, Any]
     jwks_text: str
     jwks_url: str
+    #: the discovery as app.fetch made it (where each document came from, cached or not)
+    discovery: Discovery
 
     def endpoint(self, name: str) -> str:
         url = self.metadata.get(name)
@@ -120,7 +122,7 @@ class ProviderAnswer:
 
 def provider_info(issuer: str, policy: FetchPolicy, cache: IssuerCache, *, refresh: bool = False) -> ProviderInfo:
     found = discover(issuer, policy, refresh=refresh, cache=cache)
-    return ProviderInfo(found.issuer, found.metadata, found.jwks.raw_text, found.jwks.final_url)
+    return ProviderInfo(found.issuer, found.metadata, found.jwks.raw_text, found.jwks.final_url, found)
 
 
 def check_extra(extra: Mapping[str, str]) -> dict[str, str]:

@@ -38,7 +38,7 @@ from app.present import oauth_json
 from . import answers
 from .deps import IssuerCacheDep, SettingsDep
 from .forms import Form, read_form
-from .keysource import fetch_policy
+from .keysource import KeySource, fetch_policy
 from .limits import off_loop
 from .policyform import fields_from_policy
 from .render import templates
@@ -88,6 +88,22 @@ def _id_policy(info: ProviderInfo, client_id: str, response: dict[str, Any], **o
     if "at_hash" in hashes and isinstance(access_token, str):
         oidc["access_token"] = access_token
     return id_token_policy(info.issuer, client_id, **oidc)
+
+
+def _key_source(info: ProviderInfo) -> KeySource:
+    found = info.discovery
+    jwks = found.jwks
+    return KeySource(
+        "issuer",
+        found.issuer,
+        jwks.final_url,
+        jwks.raw_text,
+        jwks.fetched_at,
+        jwks.from_cache and found.from_cache,
+        found.redirects + jwks.redirects,
+        found.metadata_url,
+        found.raw_text,
+    )
 
 
 # -- the JSON API ----------------------------------------------------------------------------------
@@ -143,7 +159,7 @@ def token_answer(body: TokenRequest, settings: Settings, cache: IssuerCacheDep) 
     if answer.error is None and answer.value is not None:
         policy = _id_policy(info, body.client_id, answer.value)
         tokens = verify_tokens(answer.value, info, policy, limits=_limits(settings))
-    return oauth_json(answer, tokens)
+    return oauth_json(answer, tokens, _key_source(info))
 
 
 @router.post("/api/oauth/token", response_model=answers.OAuthAnswer, responses=_ERRORS, tags=["oauth"])
@@ -159,7 +175,7 @@ def api_introspect(body: IntrospectRequest, settings: SettingsDep, cache: Issuer
     policy = fetch_policy(settings)
     answer = introspect(info, policy, client_id=body.client_id, client_secret=body.client_secret, token=body.token)
     tokens = verify_tokens({"access_token": body.token}, info, {}, limits=_limits(settings))
-    return oauth_json(answer, tokens)
+    return oauth_json(answer, tokens, _key_source(info))
 
 
 @router.post("/api/oauth/userinfo", response_model=answers.OAuthAnswer, responses=_ERRORS, tags=["oauth"])
@@ -168,7 +184,7 @@ def api_userinfo(body: UserinfoRequest, settings: SettingsDep, cache: IssuerCach
     info = provider_info(body.issuer, fetch_policy(settings), cache)
     answer = userinfo(info, fetch_policy(settings), access_token=body.access_token)
     tokens = verify_tokens({"access_token": body.access_token}, info, {}, limits=_limits(settings))
-    return oauth_json(answer, tokens)
+    return oauth_json(answer, tokens, _key_source(info))
 
 
 # -- the page: a fragment for the grants that need no browser ----------------------------------------
@@ -372,7 +388,7 @@ async def sign_in_result(request: Request, settings: SettingsDep) -> HTMLRespons
         "view": view,
         "algorithms": ALGORITHMS,
         "profiles": [p.name for p in store.profiles()],
-        "oauth": oauth_json(answer, result["tokens"]),
+        "oauth": oauth_json(answer, result["tokens"], _key_source(info)),
         "oauth_flow": result["flow"],
     }
     return templates.TemplateResponse(request, "index.html", context)
