@@ -277,20 +277,27 @@ def _start(form: Form, settings: Settings, cache: Any, callback: str) -> tuple[P
     return flow, authorization_url(info, flow, extra)
 
 
-@router.post("/oauth/start", include_in_schema=False)
-async def start_sign_in(request: Request, settings: SettingsDep, cache: IssuerCacheDep) -> Response:
-    """Start sign-in: a flow kept here, its id in a cookie, and the browser sent to the provider."""
+@router.post("/oauth/start", response_class=HTMLResponse, include_in_schema=False)
+async def start_sign_in(request: Request, settings: SettingsDep, cache: IssuerCacheDep) -> HTMLResponse:
+    """Start sign-in: a flow kept here, its id in a cookie, and the browser sent on to the provider.
+
+    A navigation by htmx (HX-Redirect), not a redirect of the post: the page's CSP (form-action 'self')
+    would stop a form's redirect at the provider's origin.
+    """
     form = await read_form(request)
     try:
         flow, url = await off_loop(request, _start, form, settings, cache, redirect_uri(request))
     except InputError as exc:
-        return _failed(request, exc.problem)
-    flow_id = _flows(request).start(flow)
-    response = RedirectResponse(url, status_code=303)
+        return templates.TemplateResponse(request, "_oauth_result.html", {"problem": exc.problem})
+    flows = _flows(request)
+    flow_id = flows.start(flow)
+    response = templates.TemplateResponse(
+        request, "_oauth_result.html", {"authorization_url": url}, headers={"HX-Redirect": url}
+    )
     response.set_cookie(
         FLOW_COOKIE,
         flow_id,
-        max_age=int(_flows(request).ttl),
+        max_age=int(flows.ttl),
         httponly=True,
         samesite="lax",
         secure=request.url.scheme == "https",

@@ -48,7 +48,7 @@ def test_only_the_callback_takes_a_cross_site_post(guarded: TestClient, provider
 def test_the_whole_flow_works_on_a_guarded_instance(guarded: TestClient, provider: Provider) -> None:
     assert guarded.get("/", params={"access_token": TOKEN}).status_code == 303  # the login link sets the session
     form = {"issuer": provider.issuer, "client_id": provider.client_id, "client_secret": provider.client_secret}
-    location = guarded.post("/oauth/start", data=form).headers["location"]
+    location = guarded.post("/oauth/start", data=form).context["authorization_url"]
     callback = sign_in(location, CALLBACK)
     guarded.cookies.delete("jwtlens_access")  # a cross-site redirect back carries no SameSite=Strict session
     response = deliver(guarded, callback, provider)
