@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import threading
-from contextlib import suppress
 from collections.abc import Iterator
+from contextlib import suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
