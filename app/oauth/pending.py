@@ -91,10 +91,15 @@ class FlowStore:
 
     def park(self, state: str, params: dict[str, str]) -> bool:
         """Keep a form_post answer for the pending flow with this ``state``; False when there is none."""
+        given = state.encode("utf-8", "replace")  # compare_digest refuses non-ASCII text: compare bytes
         with self._lock:
             for entry in self._entries.values():
                 flow = entry.flow
-                if flow is not None and entry.expires > self._clock() and hmac.compare_digest(flow.state, state):
+                if (
+                    flow is not None
+                    and entry.expires > self._clock()
+                    and hmac.compare_digest(flow.state.encode(), given)
+                ):
                     entry.flow = replace(flow, parked=params)
                     return True
         return False

@@ -195,12 +195,14 @@ def test_nonce_mismatch_fails_the_id_token(app_client: TestClient, provider: Pro
     assert nonce["status"] == "fail" and "differs" in nonce["message"]
 
 
-def test_form_post_with_an_unknown_state_is_refused(app_client: TestClient, provider: Provider) -> None:
-    response = app_client.post(
-        "/callback", data={"state": "x" * 43, "code": "abc"}, headers={"Origin": provider.issuer}
-    )
+@pytest.mark.parametrize("state", ["x" * 43, "", "é" * 43, "\x00", "s" * 5000])
+def test_form_post_with_an_unknown_state_is_refused(app_client: TestClient, provider: Provider, state: str) -> None:
+    start(app_client, provider)  # a pending flow exists, with another state
+    response = app_client.post("/callback", data={"state": state, "code": "abc"}, headers={"Origin": provider.issuer})
     assert response.status_code == 403
     assert response.context["problem"].code == "oauth_state_unknown"
+    wrong = app_client.get("/callback", params={"state": state, "code": "abc"})
+    assert wrong.status_code == 400 and wrong.context["problem"].code == "oauth_state_mismatch"
     # The one cross-site POST let through is /callback: others are still refused.
     other = app_client.post("/api/decode", json={"token": "a.b.c"}, headers={"Origin": provider.issuer})
     assert other.status_code == 403
