@@ -4,11 +4,13 @@ ID token under the OpenID Connect policy its sign-in implies (iss, aud, nonce, a
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import suppress
 from typing import Any
 
 from app.core import parse_policy
 from app.core.errors import InputError
 from app.core.inspect import Inspection, KeyText, inspect
+from app.core.tokens import decode_token
 
 from .client import ProviderInfo
 
@@ -21,17 +23,31 @@ TOKEN_NAMES = ("id_token", "access_token", "refresh_token")
 def id_token_policy(
     issuer: str,
     client_id: str,
+    response: Mapping[str, Any],
     *,
-    access_token: str | None = None,
     nonce: str | None = None,
     code: str | None = None,
     max_age: int | None = None,
 ) -> dict[str, Any]:
-    """The core policy (its JSON form) an ID token from this sign-in must meet."""
+    """The core policy (its JSON form) the ID token in a token ``response`` must meet.
+
+    at_hash and c_hash are optional in a token-endpoint ID token (OIDC Core §3.1.3.6, §3.3.2.11): each is
+    checked against the access token or the code whenever the ID token carries it.
+    """
     policy: dict[str, Any] = {"iss": [issuer], "aud": [client_id], "oidc": True}
-    for name, value in (("nonce", nonce), ("access_token", access_token), ("code", code), ("max_age", max_age)):
-        if value is not None and value != "":
-            policy[name] = value
+    id_token, access_token = response.get("id_token"), response.get("access_token")
+    hashes: set[str] = set()
+    if isinstance(id_token, str):
+        with suppress(InputError):  # not a JWT: its inspection says so
+            hashes = set(decode_token(id_token).payload or {}) & {"at_hash", "c_hash"}
+    if "at_hash" in hashes and isinstance(access_token, str):
+        policy["access_token"] = access_token
+    if "c_hash" in hashes and code:
+        policy["code"] = code
+    if nonce:
+        policy["nonce"] = nonce
+    if max_age is not None:
+        policy["max_age"] = max_age
     return policy
 
 

@@ -7,7 +7,6 @@ nonce and client secret stay in this server, each flow single use and gone withi
 from __future__ import annotations
 
 import threading
-from contextlib import suppress
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
@@ -16,7 +15,6 @@ from pydantic import BaseModel, Field
 
 from app.config import Settings
 from app.core import ALGORITHMS, InputError
-from app.core.tokens import decode_token
 from app.oauth import (
     EXTRA_FIELDS,
     FlowStore,
@@ -73,21 +71,6 @@ def _limits(settings: Settings) -> dict[str, Any]:
 def redirect_uri(request: Request) -> str:
     """The redirect URI to register with the provider: this server's origin + /callback."""
     return str(request.base_url).rstrip("/") + "/callback"
-
-
-def _id_policy(info: ProviderInfo, client_id: str, response: dict[str, Any], **oidc: Any) -> dict[str, Any]:
-    """The ID token's policy. at_hash and c_hash are optional in a token-endpoint ID token (OIDC Core
-    §3.1.3.6, §3.3.2.11): each is checked against the access token or code when the ID token carries it."""
-    id_token, access_token, code = response.get("id_token"), response.get("access_token"), oidc.pop("code", None)
-    hashes: set[str] = set()
-    if isinstance(id_token, str):
-        with suppress(InputError):  # not a JWT: its inspection says so
-            hashes = set(decode_token(id_token).payload or {}) & {"at_hash", "c_hash"}
-    if "c_hash" in hashes and code:
-        oidc["code"] = code
-    if "at_hash" in hashes and isinstance(access_token, str):
-        oidc["access_token"] = access_token
-    return id_token_policy(info.issuer, client_id, **oidc)
 
 
 def _key_source(info: ProviderInfo) -> KeySource:
@@ -157,7 +140,7 @@ def token_answer(body: TokenRequest, settings: Settings, cache: IssuerCacheDep) 
     )
     tokens = {}
     if answer.error is None and answer.value is not None:
-        policy = _id_policy(info, body.client_id, answer.value)
+        policy = id_token_policy(info.issuer, body.client_id, answer.value)
         tokens = verify_tokens(answer.value, info, policy, limits=_limits(settings))
     return oauth_json(answer, tokens, _key_source(info))
 
@@ -319,8 +302,8 @@ def _finish(flow: PendingFlow, params: dict[str, str], settings: Settings, cache
     )
     result: dict[str, Any] = {"answer": answer, "info": info, "flow": flow, "tokens": {}, "policy": {}}
     if answer.error is None and answer.value is not None:
-        policy = _id_policy(
-            info, flow.client_id, answer.value, nonce=flow.nonce, code=params["code"], max_age=flow.max_age
+        policy = id_token_policy(
+            info.issuer, flow.client_id, answer.value, nonce=flow.nonce, code=params["code"], max_age=flow.max_age
         )
         result["policy"] = policy
         result["tokens"] = verify_tokens(answer.value, info, policy, limits=_limits(settings))
