@@ -188,6 +188,8 @@ def _extra_from_form(form: Form) -> dict[str, str]:
 def _fragment_answer(form: Form, settings: Settings, cache: Any) -> dict[str, Any]:
     issuer, client_id, secret = form.get("issuer").strip(), form.get("client_id").strip(), form.get("client_secret")
     flow = form.get("flow")
+    if flow not in ("client_credentials", "refresh_token", "introspect", "userinfo"):
+        raise InputError("oauth_flow", "The authorization code flow needs the browser: press Start sign-in", "flow")
     if flow in ("introspect", "userinfo"):
         token = form.get("subject_token").strip()
         if not token:

@@ -42,6 +42,7 @@ def test_fragment_client_credentials(app_client: TestClient, provider: Provider)
         ({"issuer": "http://169.254.169.254/"}, "link-local"),
         ({"flow": "introspect"}, "Paste the token"),
         ({"extra": "no equals sign"}, "line 1: write name=value"),
+        ({"flow": "code"}, "press Start sign-in"),
     ],
 )
 def test_fragment_failures_are_clear(app_client: TestClient, provider: Provider, fields: dict, needle: str) -> None:
