@@ -145,13 +145,25 @@ def token_answer(body: TokenRequest, settings: Settings, cache: IssuerCacheDep) 
     return oauth_json(answer, tokens, _key_source(info))
 
 
-@router.post("/api/oauth/token", response_model=answers.OAuthAnswer, responses=_ERRORS, tags=["oauth"])
+@router.post(
+    "/api/oauth/token",
+    response_model=answers.OAuthAnswer,
+    response_model_exclude_unset=True,
+    responses=_ERRORS,
+    tags=["oauth"],
+)
 def api_token(body: TokenRequest, settings: SettingsDep, cache: IssuerCacheDep) -> dict[str, Any]:
     """Client credentials or refresh token grant; the provider's answer with its JWTs verified."""
     return token_answer(body, settings, cache)
 
 
-@router.post("/api/oauth/introspect", response_model=answers.OAuthAnswer, responses=_ERRORS, tags=["oauth"])
+@router.post(
+    "/api/oauth/introspect",
+    response_model=answers.OAuthAnswer,
+    response_model_exclude_unset=True,
+    responses=_ERRORS,
+    tags=["oauth"],
+)
 def api_introspect(body: IntrospectRequest, settings: SettingsDep, cache: IssuerCacheDep) -> dict[str, Any]:
     """RFC 7662 introspection of a token; the token itself verified too when it is a JWT."""
     info = provider_info(body.issuer, fetch_policy(settings), cache)
@@ -161,7 +173,13 @@ def api_introspect(body: IntrospectRequest, settings: SettingsDep, cache: Issuer
     return oauth_json(answer, tokens, _key_source(info))
 
 
-@router.post("/api/oauth/userinfo", response_model=answers.OAuthAnswer, responses=_ERRORS, tags=["oauth"])
+@router.post(
+    "/api/oauth/userinfo",
+    response_model=answers.OAuthAnswer,
+    response_model_exclude_unset=True,
+    responses=_ERRORS,
+    tags=["oauth"],
+)
 def api_userinfo(body: UserinfoRequest, settings: SettingsDep, cache: IssuerCacheDep) -> dict[str, Any]:
     """OpenID Connect userinfo for an access token; the token verified too when it is a JWT."""
     info = provider_info(body.issuer, fetch_policy(settings), cache)
@@ -312,7 +330,7 @@ def _finish(flow: PendingFlow, params: dict[str, str], settings: Settings, cache
     return result
 
 
-@router.api_route("/callback", methods=["GET", "POST"], include_in_schema=False)
+@router.api_route("/callback", methods=["GET", "POST"], response_class=HTMLResponse, include_in_schema=False)
 async def callback(request: Request, settings: SettingsDep, cache: IssuerCacheDep) -> Response:
     """The provider's redirect back: state checked, the code exchanged, then a clean URL for the result."""
     flows, flow_id = _flows(request), request.cookies.get(FLOW_COOKIE)

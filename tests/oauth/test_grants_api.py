@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from tests.oauth.provider import Provider
 from tests.oauth.test_code_flow import finish
+from tests.web.test_openapi import answer, handed  # noqa: F401 (handed is a fixture)
 
 RESOURCE = "urn:jwtlens:test-api"
 
@@ -138,3 +139,24 @@ def test_canary_secret_in_no_log_line(
     lines = [record.getMessage() for record in caplog.records] + provider.output
     assert any("/oauth/start" in line or "/callback" in line for line in lines)  # the log was captured at all
     assert not [line for line in lines if provider.client_secret in line]
+
+
+def test_answers_pass_through_their_declared_model_unchanged(
+    app_client: TestClient,
+    provider: Provider,
+    handed: list[object],  # noqa: F811 (the fixture imported above)
+) -> None:
+    base = {"issuer": provider.issuer, "client_id": provider.client_id, "client_secret": provider.client_secret}
+    for extra in ({}, {"resource": RESOURCE}):
+        body = {**base, "grant_type": "client_credentials", "extra": extra}
+        got = answer(app_client, handed, "POST", "/api/oauth/token", body)
+        token = got["response"]["access_token"]
+        answer(app_client, handed, "POST", "/api/oauth/introspect", {**base, "token": token})
+    answer(
+        app_client,
+        handed,
+        "POST",
+        "/api/oauth/token",
+        {**base, "client_secret": "no", "grant_type": "client_credentials"},
+    )
+    answer(app_client, handed, "POST", "/api/oauth/userinfo", {"issuer": provider.issuer, "access_token": "x"})
