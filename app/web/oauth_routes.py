@@ -7,6 +7,7 @@ nonce and client secret stay in this server, each flow single use and gone withi
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
@@ -14,7 +15,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from app.config import Settings
-from app.core import ALGORITHMS, InputError
+from app.core import ALGORITHMS, InputError, Problem
+from app.core.inspect import Inspection
+from app.fetch import IssuerCache
 from app.oauth import (
     EXTRA_FIELDS,
     FlowStore,
@@ -133,7 +136,7 @@ def _grant(body: TokenRequest) -> dict[str, str]:
     return grant
 
 
-def token_answer(body: TokenRequest, settings: Settings, cache: IssuerCacheDep) -> dict[str, Any]:
+def token_answer(body: TokenRequest, settings: Settings, cache: IssuerCache) -> dict[str, Any]:
     info = provider_info(body.issuer, fetch_policy(settings), cache)
     answer = request_token(
         info, fetch_policy(settings), client_id=body.client_id, client_secret=body.client_secret, grant=_grant(body)
@@ -203,7 +206,7 @@ def _extra_from_form(form: Form) -> dict[str, str]:
     return check_extra(extra)
 
 
-def _fragment_answer(form: Form, settings: Settings, cache: Any) -> dict[str, Any]:
+def _fragment_answer(form: Form, settings: Settings, cache: IssuerCache) -> dict[str, Any]:
     issuer, client_id, secret = form.get("issuer").strip(), form.get("client_id").strip(), form.get("client_secret")
     flow = form.get("flow")
     if flow not in ("client_credentials", "refresh_token", "introspect", "userinfo"):
@@ -248,7 +251,7 @@ async def oauth_fragment(request: Request, settings: SettingsDep, cache: IssuerC
 
 
 def _failed(
-    request: Request, problem: Any, status: int | None = None, provider: ProviderError | None = None
+    request: Request, problem: Problem | None, status: int | None = None, provider: ProviderError | None = None
 ) -> HTMLResponse:
     context = {"problem": problem, "provider_error": provider}
     return templates.TemplateResponse(
@@ -256,7 +259,7 @@ def _failed(
     )
 
 
-def _start(form: Form, settings: Settings, cache: Any, callback: str) -> tuple[PendingFlow, str]:
+def _start(form: Form, settings: Settings, cache: IssuerCache, callback: str) -> tuple[PendingFlow, str]:
     issuer, client_id = form.get("issuer").strip(), form.get("client_id").strip()
     if not client_id:
         raise InputError("oauth_client_id", "Give the client ID registered with the provider", "client_id")
@@ -308,7 +311,18 @@ async def start_sign_in(request: Request, settings: SettingsDep, cache: IssuerCa
     return response
 
 
-def _finish(flow: PendingFlow, params: dict[str, str], settings: Settings, cache: Any) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _SignIn:
+    """A completed sign-in, kept for its browser until the flow expires."""
+
+    answer: ProviderAnswer
+    info: ProviderInfo
+    flow: PendingFlow
+    policy: dict[str, Any] = field(default_factory=dict)
+    tokens: dict[str, Inspection | None] = field(default_factory=dict)
+
+
+def _finish(flow: PendingFlow, params: dict[str, str], settings: Settings, cache: IssuerCache) -> _SignIn:
     """Exchange the code for tokens (the verifier proves it is us) and verify what came back."""
     info = provider_info(flow.issuer, fetch_policy(settings), cache)
     grant = {
@@ -320,14 +334,12 @@ def _finish(flow: PendingFlow, params: dict[str, str], settings: Settings, cache
     answer = request_token(
         info, fetch_policy(settings), client_id=flow.client_id, client_secret=flow.client_secret, grant=grant
     )
-    result: dict[str, Any] = {"answer": answer, "info": info, "flow": flow, "tokens": {}, "policy": {}}
-    if answer.error is None and answer.value is not None:
-        policy = id_token_policy(
-            info.issuer, flow.client_id, answer.value, nonce=flow.nonce, code=params["code"], max_age=flow.max_age
-        )
-        result["policy"] = policy
-        result["tokens"] = verify_tokens(answer.value, info, policy, limits=_limits(settings))
-    return result
+    if answer.error is not None or answer.value is None:
+        return _SignIn(answer, info, flow)
+    policy = id_token_policy(
+        info.issuer, flow.client_id, answer.value, nonce=flow.nonce, code=params["code"], max_age=flow.max_age
+    )
+    return _SignIn(answer, info, flow, policy, verify_tokens(answer.value, info, policy, limits=_limits(settings)))
 
 
 @router.api_route("/callback", methods=["GET", "POST"], response_class=HTMLResponse, include_in_schema=False)
@@ -369,9 +381,8 @@ async def callback(request: Request, settings: SettingsDep, cache: IssuerCacheDe
         result = await off_loop(request, _finish, flow, params, settings, cache)
     except InputError as exc:
         return _failed(request, exc.problem)
-    answer: ProviderAnswer = result["answer"]
-    if answer.error is not None:
-        return _failed(request, None, 400, answer.error)
+    if result.answer.error is not None:
+        return _failed(request, None, 400, result.answer.error)
     flows.keep_result(flow_id or "", result)
     # Redirect to a URL without the code or state, so neither stays in the address bar or history.
     return RedirectResponse("/oauth/result", status_code=303)
@@ -381,16 +392,15 @@ async def callback(request: Request, settings: SettingsDep, cache: IssuerCacheDe
 async def sign_in_result(request: Request, settings: SettingsDep) -> HTMLResponse:
     """The debugger with the ID token loaded, the issuer's JWKS as its key and the OIDC policy filled in."""
     result = _flows(request).result(request.cookies.get(FLOW_COOKIE))
-    if result is None:
+    if not isinstance(result, _SignIn):
         problem = InputError(
             "oauth_no_result", "No sign-in result for this browser: it expired or was never completed", "state"
         ).problem
         return _failed(request, problem, 404)
-    answer: ProviderAnswer = result["answer"]
-    info: ProviderInfo = result["info"]
+    answer, info = result.answer, result.info
     store = request.app.state.store
     id_token = (answer.value or {}).get("id_token")
-    options = Options(key=info.jwks_text, policy_fields=fields_from_policy(result["policy"]))
+    options = Options(key=info.jwks_text, policy_fields=fields_from_policy(result.policy))
     view = await off_loop(
         request, view_with_options, id_token if isinstance(id_token, str) else "", options, Env(settings, store)
     )
@@ -398,7 +408,7 @@ async def sign_in_result(request: Request, settings: SettingsDep) -> HTMLRespons
         "view": view,
         "algorithms": ALGORITHMS,
         "profiles": [p.name for p in store.profiles()],
-        "oauth": oauth_json(answer, result["tokens"], _key_source(info)),
-        "oauth_flow": result["flow"],
+        "oauth": oauth_json(answer, result.tokens, _key_source(info)),
+        "oauth_flow": result.flow,
     }
     return templates.TemplateResponse(request, "index.html", context)
