@@ -7,7 +7,7 @@ PORT   ?= 8000
 HOST   ?= 127.0.0.1
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint typecheck check bench clean
+.PHONY: run test lint typecheck check bench clean node-test-deps
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "jwtlens needs Python 3.11 or newer")'
@@ -22,6 +22,15 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(VENV)/.installed $@
+
+# The OpenID Provider the OAuth tests start (node's oidc-provider, pinned major; tests/oauth/provider.py
+# installs it on first use too). Outside the repo, so a checkout carries no node_modules.
+NODE_CACHE ?= $(or $(JWTLENS_NODE_CACHE),$(HOME)/.cache/jwtlens-node)
+OIDC_PROVIDER ?= oidc-provider@9
+
+node-test-deps:
+	test -f $(NODE_CACHE)/node_modules/oidc-provider/package.json || \
+		npm install --prefix $(NODE_CACHE) --no-audit --no-fund $(OIDC_PROVIDER)
 
 run: $(VENV)/.installed
 	@echo "jwtlens: serving on http://$(HOST):$(PORT)"

@@ -14,7 +14,7 @@ from app.config import Settings, get_settings
 from app.fetch import IssuerCache
 from app.paths import STATIC_DIR
 from app.store import Store
-from app.web import api, fragments, keys_api, pages, profiles
+from app.web import api, fragments, keys_api, oauth_routes, pages, profiles
 from app.web.errors import LastResort, install_error_handlers
 from app.web.guard import AccessGuard
 from app.web.headers import SecurityHeaders
@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None, *, access_token: str | None = N
     application.include_router(api.router)
     application.include_router(profiles.router)
     application.include_router(keys_api.router)
+    application.include_router(oauth_routes.router)
     application.mount("/static", CachedStatic(directory=str(STATIC_DIR)), name="static")
     imports = ("/api/profiles/import", "/fragments/profile/import")
     application.add_middleware(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from app.core.jsonparse import json_safe
@@ -27,10 +28,12 @@ if TYPE_CHECKING:  # only types: `jwtlens decode` must not load the policy model
 
 __all__ = [
     "FetchedKeys",
+    "ProviderReply",
     "decode_json",
     "dpop_json",
     "inspection_json",
     "issued_sd_jwt_json",
+    "oauth_json",
     "sd_jwt_json",
     "sign_json",
     "verify_json",
@@ -42,6 +45,12 @@ class FetchedKeys(Protocol):
 
     @property
     def label(self) -> str: ...
+
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+class ProviderReply(Protocol):
+    """An identity provider's answer: app.oauth.ProviderAnswer, which present does not import."""
 
     def as_dict(self) -> dict[str, Any]: ...
 
@@ -370,3 +379,14 @@ def sd_jwt_json(result: SdJwt) -> dict[str, Any]:
 
 def dpop_json(result: DpopResult) -> dict[str, Any]:
     return {"valid": result.valid, "jkt": result.jkt, "checks": [_claim_check(c) for c in result.checks]}
+
+
+def oauth_json(
+    answer: ProviderReply, tokens: Mapping[str, Inspection | None], key_source: FetchedKeys | None = None
+) -> dict[str, Any]:
+    """A provider's answer, raw, with each JWT in it verified as /api/verify answers (None: an opaque token)."""
+    verified = {
+        name: None if result is None else inspection_json(result, key_source=key_source)
+        for name, result in tokens.items()
+    }
+    return {**answer.as_dict(), "tokens": verified}

@@ -8,6 +8,7 @@ URL, an UpstreamFailed (502) when the other server fails. Messages never show a 
 from .cache import SHARED_CACHE, IssuerCache
 from .discovery import Discovery, FetchedJWKS, discover, fetch_jwks, metadata_urls
 from .errors import FetchRefused, UpstreamFailed
+from .exchange import Exchanged, exchange
 from .policy import ALLOWLIST_ENV, FetchPolicy, parse_allowlist
 from .rules import forbidden_reason
 from .transport import CA_BUNDLE_ENV, FetchedDocument, Resolver, resolve_host
@@ -17,6 +18,7 @@ __all__ = [
     "CA_BUNDLE_ENV",
     "SHARED_CACHE",
     "Discovery",
+    "Exchanged",
     "FetchPolicy",
     "FetchRefused",
     "FetchedDocument",
@@ -25,6 +27,7 @@ __all__ = [
     "Resolver",
     "UpstreamFailed",
     "discover",
+    "exchange",
     "fetch_jwks",
     "forbidden_reason",
     "metadata_urls",

@@ -31,6 +31,7 @@ __all__ = [
     "JWEAnswer",
     "JWEHeader",
     "JWSAnswer",
+    "OAuthAnswer",
     "ProfileAnswer",
     "ProfileExport",
     "ProfileListAnswer",
@@ -428,3 +429,22 @@ class ShareableAnswer(BaseModel):
 
 class Health(BaseModel):
     status: Literal["ok"]
+
+
+class ProviderRefusal(BaseModel):
+    error: str = Field(description="The provider's error code, e.g. invalid_grant")
+    error_description: str | None = None
+    error_uri: str | None = None
+
+
+class OAuthAnswer(BaseModel):
+    """An identity provider's answer (token, introspection, userinfo), raw, with each JWT in it verified."""
+
+    endpoint: Literal["token", "introspection", "userinfo"]
+    status: int = Field(description="The provider's HTTP status")
+    raw: str = Field(description="The provider's response body as it came")
+    response: JSONObject | None = Field(None, description="The body as a JSON object, when it is one")
+    error: ProviderRefusal | None = Field(None, description="The provider refused: error, error_description, error_uri")
+    tokens: dict[str, InspectionAnswer | None] = Field(
+        description="id_token, access_token, refresh_token: the /api/verify answer for a JWT, null for an opaque token"
+    )

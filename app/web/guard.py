@@ -26,6 +26,10 @@ COOKIE_NAME = "jwtlens_access"
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _OPEN_PATHS = ("/healthz", "/static/")
+#: the identity provider's redirect back (a GET, or a form_post POST from its origin: the one cross-site POST
+#: let through) and the sign-in result; their handlers answer only for a pending sign-in (state + flow cookie)
+_CALLBACK_PATH = "/callback"
+_SIGN_IN_PATHS = frozenset({_CALLBACK_PATH, "/oauth/result"})
 access_log = logging.getLogger("jwtlens.access")
 # RFC 3986 path characters, without '%' (no encoded '/', '\\' or '.') and without '\\', controls or spaces.
 _CLEAN_PATH = re.compile(r"/[A-Za-z0-9._~!$&'()*+,;=:@/-]*")
@@ -225,11 +229,11 @@ class AccessGuard:
                 "This Host is not one jwtlens answers to (DNS rebinding guard); add it to JWTLENS_ALLOWED_HOSTS",
             )
             return
-        if scope["method"] in _UNSAFE_METHODS and self._cross_site(headers):
+        path = scope.get("path", "")
+        if scope["method"] in _UNSAFE_METHODS and path != _CALLBACK_PATH and self._cross_site(headers):
             await self._answer(send, 403, "cross_site", "Cross-site requests are refused")
             return
-        path = scope.get("path", "")
-        if self.access_token is not None and not path.startswith(_OPEN_PATHS):
+        if self.access_token is not None and not path.startswith(_OPEN_PATHS) and path not in _SIGN_IN_PATHS:
             offered = self._offered(scope, headers)
             if offered is None:
                 if not self._has_session(headers):

@@ -21,11 +21,11 @@ from jwcrypto import jwk as jwcrypto_jwk
 from pydantic import BaseModel, TypeAdapter
 
 from app.config import Settings
-from app.web import api, keys_api, pages, profiles
+from app.web import api, keys_api, oauth_routes, pages, profiles
 from tests.conftest import NOW, KeyPair, future, local_client
 from tests.idp_stub import running_stub
 
-ROUTERS = (api.router, keys_api.router, profiles.router, pages.router)
+ROUTERS = (api.router, keys_api.router, profiles.router, pages.router, oauth_routes.router)
 
 
 @pytest.fixture
