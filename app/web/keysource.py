@@ -7,7 +7,7 @@ from typing import Any
 
 from app.config import Settings
 from app.core import InputError
-from app.fetch import FetchPolicy, IssuerCache, discover, fetch_jwks
+from app.fetch import Discovery, FetchPolicy, IssuerCache, discover, fetch_jwks
 
 __all__ = ["KeySource", "fetch_keys", "fetch_policy"]
 
@@ -66,22 +66,26 @@ def fetch_keys(
     """Discover the issuer's JWKS, or fetch a JWKS URL; InputError otherwise (app.fetch decides 400 or 502)."""
     policy = fetch_policy(settings)
     if issuer:
-        found = discover(issuer.strip(), policy, refresh=refresh, cache=cache)
-        jwks = found.jwks
-        return KeySource(
-            "issuer",
-            found.issuer,
-            jwks.final_url,
-            jwks.raw_text,
-            jwks.fetched_at,
-            jwks.from_cache and found.from_cache,
-            found.redirects + jwks.redirects,
-            found.metadata_url,
-            found.raw_text,
-        )
+        return issuer_source(discover(issuer.strip(), policy, refresh=refresh, cache=cache))
     if jwks_url:
         jwks = fetch_jwks(jwks_url.strip(), policy, refresh=refresh, cache=cache)
         return KeySource(
             "jwks_url", jwks.url, jwks.final_url, jwks.raw_text, jwks.fetched_at, jwks.from_cache, jwks.redirects
         )
     raise InputError("key_missing", "Give an issuer URL or a JWKS URL to fetch keys from", "issuer")
+
+
+def issuer_source(found: Discovery) -> KeySource:
+    """The keys of a discovered issuer: its JWKS, and where both documents came from."""
+    jwks = found.jwks
+    return KeySource(
+        "issuer",
+        found.issuer,
+        jwks.final_url,
+        jwks.raw_text,
+        jwks.fetched_at,
+        jwks.from_cache and found.from_cache,
+        found.redirects + jwks.redirects,
+        found.metadata_url,
+        found.raw_text,
+    )

@@ -39,7 +39,7 @@ from app.present import oauth_json
 from . import answers
 from .deps import IssuerCacheDep, SettingsDep
 from .forms import Form, read_form
-from .keysource import KeySource, fetch_policy
+from .keysource import KeySource, fetch_policy, issuer_source
 from .limits import off_loop
 from .policyform import fields_from_policy
 from .render import templates
@@ -77,19 +77,7 @@ def redirect_uri(request: Request) -> str:
 
 
 def _key_source(info: ProviderInfo) -> KeySource:
-    found = info.discovery
-    jwks = found.jwks
-    return KeySource(
-        "issuer",
-        found.issuer,
-        jwks.final_url,
-        jwks.raw_text,
-        jwks.fetched_at,
-        jwks.from_cache and found.from_cache,
-        found.redirects + jwks.redirects,
-        found.metadata_url,
-        found.raw_text,
-    )
+    return issuer_source(info.discovery)
 
 
 # -- the JSON API ----------------------------------------------------------------------------------
