@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -13,6 +14,7 @@ __all__ = [
     "ClaimCheck",
     "ClaimInfo",
     "describe_claims",
+    "fresh_iat",
 ]
 
 Status = Literal["pass", "fail", "warn", "skip"]
@@ -95,3 +97,15 @@ def describe_claims(payload: dict[str, Any] | None, now: float) -> tuple[ClaimIn
                 time = describe_time(name, ts, now)
         infos.append(ClaimInfo(name, value, description, time))
     return tuple(infos)
+
+
+def fresh_iat(payload: Mapping[str, Any], now: float, leeway: float, max_age: float, what: str) -> ClaimCheck:
+    """A short-lived proof's iat (a DPoP proof, a KB-JWT): numeric, not ahead of now, at most ``max_age`` old."""
+    iat = as_numeric_date(payload.get("iat"))
+    if iat is None:
+        return ClaimCheck("iat", "fail", f"the {what} has no numeric iat")
+    if iat > now + leeway:
+        return ClaimCheck("iat", "fail", f"iat is {iat - now:.0f} s in the future (leeway {leeway:.0f} s)")
+    if iat < now - max_age - leeway:
+        return ClaimCheck("iat", "fail", f"iat is {now - iat:.0f} s old; a {what} is accepted for {max_age:.0f} s")
+    return ClaimCheck("iat", "pass", "issued within the accepted window")

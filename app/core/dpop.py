@@ -11,11 +11,10 @@ from urllib.parse import urlsplit
 
 from .algorithms import SUPPORTED
 from .b64 import b64url_encode
-from .claims import ClaimCheck
+from .claims import ClaimCheck, fresh_iat
 from .errors import InputError
 from .keys import KeyInput, parse_key
 from .policy import ReplayGuard
-from .timefmt import as_numeric_date
 from .tokens import DEFAULT_MAX_TOKEN, DecodedToken, decode_token
 from .verify import check_signature
 
@@ -111,17 +110,6 @@ def _request_rows(payload: dict[str, Any], request: DpopRequest) -> list[ClaimCh
     return rows
 
 
-def _iat(payload: dict[str, Any], now: float, leeway: float) -> ClaimCheck:
-    iat = as_numeric_date(payload.get("iat"))
-    if iat is None:
-        return ClaimCheck("iat", "fail", "the proof has no numeric iat")
-    if iat > now + leeway:
-        return ClaimCheck("iat", "fail", f"iat is {iat - now:.0f} s in the future (leeway {leeway:.0f} s)")
-    if iat < now - DPOP_MAX_AGE - leeway:
-        return ClaimCheck("iat", "fail", f"iat is {now - iat:.0f} s old; a proof is accepted for {DPOP_MAX_AGE} s")
-    return ClaimCheck("iat", "pass", "issued within the accepted window")
-
-
 def _token_rows(payload: dict[str, Any], access_token: str, jkt: str | None, max_token: int) -> list[ClaimCheck]:
     rows = []
     ath = payload.get("ath")
@@ -175,7 +163,7 @@ def check_dpop(
     rows.append(ClaimCheck("signature", "pass" if signature.valid else "fail", signature.message))
     payload = token.payload or {}
     rows += _request_rows(payload, request)
-    rows.append(_iat(payload, now, leeway))
+    rows.append(fresh_iat(payload, now, leeway, DPOP_MAX_AGE, "proof"))
     jti = payload.get("jti")
     rows.append(
         ClaimCheck("jti", "pass", "present (unique per proof)")

@@ -7,10 +7,9 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from ..claims import ClaimCheck
+from ..claims import ClaimCheck, fresh_iat
 from ..errors import InputError
 from ..keys import KeyInput, parse_key
-from ..timefmt import as_numeric_date
 from ..tokens import decode_token
 from ..verify import check_signature
 from .parse import HASHES, SdJwtParts, digest_of
@@ -89,17 +88,6 @@ def _expect(payload: dict[str, Any], name: str, expected: str | None) -> ClaimCh
     return ClaimCheck(name, "fail", f"{name} is not the expected value")
 
 
-def _iat(payload: dict[str, Any], now: float, leeway: float) -> ClaimCheck:
-    iat = as_numeric_date(payload.get("iat"))
-    if iat is None:
-        return ClaimCheck("iat", "fail", "the KB-JWT has no numeric iat")
-    if iat > now + leeway:
-        return ClaimCheck("iat", "fail", f"iat is {iat - now:.0f} s in the future (leeway {leeway:.0f} s)")
-    if iat < now - KB_MAX_AGE - leeway:
-        return ClaimCheck("iat", "fail", f"iat is {now - iat:.0f} s old; a KB-JWT is fresh for {KB_MAX_AGE} s")
-    return ClaimCheck("iat", "pass", "issued within the accepted window")
-
-
 def check_key_binding(
     parts: SdJwtParts,
     claims: dict[str, Any] | None,
@@ -137,5 +125,9 @@ def check_key_binding(
         rows.append(ClaimCheck("sd_hash", "pass", f"{sd_alg} of the presented SD-JWT matches"))
     else:
         rows.append(ClaimCheck("sd_hash", "fail", "sd_hash does not match the presented SD-JWT (changed, or reused)"))
-    rows += [_expect(payload, "aud", expect.aud), _expect(payload, "nonce", expect.nonce), _iat(payload, now, leeway)]
+    rows += [
+        _expect(payload, "aud", expect.aud),
+        _expect(payload, "nonce", expect.nonce),
+        fresh_iat(payload, now, leeway, KB_MAX_AGE, "KB-JWT"),
+    ]
     return KeyBinding(True, expect.required, tuple(rows), token.header, token.payload)
