@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from app import __version__
+from . import __version__
 
 __all__ = ["build_parser", "main"]
 
@@ -115,14 +115,14 @@ def _json_arg(value: str | None, what: str) -> Any:
 
 
 def _cmd_decode(args: argparse.Namespace, out: TextIO) -> int:
-    from app.core import decode
-    from app.core.tokens import token_kind
-    from app.present import decode_json
+    from .core import decode
+    from .core.tokens import token_kind
+    from .present import decode_json
 
     token = _read_token(args.token)
     if token_kind(token) == "JWE":
-        from app.core.jwe import decode_jwe
-        from app.present import jwe_header_json
+        from .core.jwe import decode_jwe
+        from .present import jwe_header_json
 
         jwe = jwe_header_json(decode_jwe(token))
         if args.json:
@@ -145,7 +145,7 @@ def _cmd_decode(args: argparse.Namespace, out: TextIO) -> int:
 
 def _policy(args: argparse.Namespace) -> dict[str, Any]:
     """--policy JSON, then each policy flag over it; validated by the core like the API's policy."""
-    from app.core.policy import POLICY_FIELDS, rule_from_text
+    from .core.policy import POLICY_FIELDS, rule_from_text
 
     policy: dict[str, Any] = _json_arg(args.policy, "policy") or {}
     if not isinstance(policy, dict):
@@ -160,7 +160,7 @@ def _policy(args: argparse.Namespace) -> dict[str, Any]:
 
 def _add_policy_flags(parser: argparse.ArgumentParser) -> None:
     """One flag per field of the policy schema: lists repeat, flags switch on."""
-    from app.core.policy import POLICY_FIELDS
+    from .core.policy import POLICY_FIELDS
 
     group = parser.add_argument_group("validation policy (the API's 'policy'; flags override --policy)")
     for name, field in POLICY_FIELDS.items():
@@ -177,9 +177,9 @@ def _add_policy_flags(parser: argparse.ArgumentParser) -> None:
 
 def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
     """verify and decrypt: one inspection of any token, rendered like the API's answer."""
-    from app.core import InputError, parse_policy
-    from app.core.inspect import KeyText, inspect
-    from app.present import inspection_json
+    from .core import InputError, parse_policy
+    from .core.inspect import KeyText, inspect
+    from .present import inspection_json
 
     key_text = _read_value(args.key, "key")
     if key_text is None and not args.use_x5c:
@@ -250,8 +250,8 @@ def _print_inspection(data: dict[str, Any], paint: Painter, out: TextIO) -> None
 
 
 def _cmd_sign(args: argparse.Namespace, out: TextIO) -> int:
-    from app.core import sign
-    from app.present import sign_json
+    from .core import sign
+    from .present import sign_json
 
     header = _json_arg(args.header, "header")
     if not isinstance(header, dict):
@@ -274,8 +274,8 @@ def _sign_serialized(
     args: argparse.Namespace, header: dict[str, Any], payload: dict[str, Any] | str, key: str | None, out: TextIO
 ) -> int:
     """--serialization flattened|general: --header/--key sign first, each --signer HEADER KEY adds one."""
-    from app.core.sign_json import sign_serialized
-    from app.present import serialized_json
+    from .core.sign_json import sign_serialized
+    from .present import serialized_json
 
     if args.serialization == "compact":
         raise UsageError("--signer needs --serialization general")
@@ -297,8 +297,8 @@ def _sign_serialized(
 
 
 def _cmd_keygen(args: argparse.Namespace, out: TextIO) -> int:
-    from app.core.keytools import generate_key
-    from app.present import generated_json
+    from .core.keytools import generate_key
+    from .present import generated_json
 
     key = generate_key(args.kty, size=args.size, crv=args.crv, kid=args.kid, alg=args.alg)
     if args.json:
@@ -319,7 +319,7 @@ def _serve(args: argparse.Namespace, out: TextIO) -> int:
 
     from pydantic import ValidationError
 
-    from app.config import Settings, settings_problem
+    from .config import Settings, settings_problem
 
     # Only what was given on the command line overrides JWTLENS_HOST / JWTLENS_PORT.
     overrides: dict[str, Any] = {
@@ -336,7 +336,7 @@ def _serve(args: argparse.Namespace, out: TextIO) -> int:
 
     import uvicorn
 
-    from app.main import access_token_for, create_app
+    from .main import access_token_for, create_app
 
     token = access_token_for(settings)
     configured = settings.access_token is not None and bool(settings.access_token.get_secret_value())
@@ -381,13 +381,13 @@ def _serve(args: argparse.Namespace, out: TextIO) -> int:
 
 def _serve_defaults() -> dict[str, Any]:
     """The declared defaults, not Settings(): a bad JWTLENS_* variable must not break --help."""
-    from app.config import Settings
+    from .config import Settings
 
     return {name: field.default for name, field in Settings.model_fields.items()}
 
 
 def _add_key(parser: argparse.ArgumentParser, *, required: bool) -> None:
-    from app.core.keys import SECRET_ENCODINGS
+    from .core.keys import SECRET_ENCODINGS
 
     parser.add_argument("--key", required=required, help="secret, PEM, JWK or JWKS; @file reads a file, @- stdin")
     parser.add_argument(
@@ -427,7 +427,7 @@ def build_parser(*, serving: bool = True, command: str | None = None) -> argpars
     ):
         if command not in (None, name):
             continue
-        from app.core.keys import KEY_KINDS, SECRET_ENCODINGS
+        from .core.keys import KEY_KINDS, SECRET_ENCODINGS
 
         inspecting = commands.add_parser(name, help=help_)
         inspecting.add_argument("token", nargs="?", help="the token, @file, or - / nothing for stdin")
@@ -503,7 +503,7 @@ _COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from app.core import InputError
+    from .core import InputError
 
     args = list(sys.argv[1:] if argv is None else argv)
     # Bare `jwtlens` (or `jwtlens --port 9000`) means `jwtlens serve ...`.

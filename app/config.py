@@ -94,7 +94,7 @@ class Settings(BaseSettings):
     @field_validator("fetch_allowlist")
     @classmethod
     def _check_allowlist(cls, value: list[str]) -> list[str]:
-        from app.fetch import parse_allowlist
+        from .fetch import parse_allowlist
 
         parse_allowlist(value)  # a bad entry fails at start, not at the first fetch
         return value
@@ -109,7 +109,7 @@ class Settings(BaseSettings):
 
     @property
     def database(self) -> Path:
-        from app.store import default_db_path
+        from .store import default_db_path
 
         return self.db_path or default_db_path()
 

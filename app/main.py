@@ -9,17 +9,17 @@ from functools import cache
 import anyio
 from fastapi import FastAPI
 
-from app import __version__
-from app.config import Settings, get_settings
-from app.fetch import IssuerCache
-from app.paths import STATIC_DIR
-from app.store import Store
-from app.web import api, fragments, keys_api, oauth_routes, pages, profiles
-from app.web.errors import LastResort, install_error_handlers
-from app.web.guard import AccessGuard
-from app.web.headers import SecurityHeaders
-from app.web.limits import BodySizeLimit
-from app.web.render import CachedStatic
+from . import __version__
+from .config import Settings, get_settings
+from .fetch import IssuerCache
+from .paths import STATIC_DIR
+from .store import Store
+from .web import api, fragments, keys_api, oauth_routes, pages, profiles
+from .web.errors import LastResort, install_error_handlers
+from .web.guard import AccessGuard
+from .web.headers import SecurityHeaders
+from .web.limits import BodySizeLimit
+from .web.render import CachedStatic
 
 __all__ = ["app", "create_app"]
 

@@ -5,26 +5,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from app.core.jsonparse import json_safe
+from .core.jsonparse import json_safe
 
 if TYPE_CHECKING:  # only types: `jwtlens decode` must not load the policy model, key readers or JWE code
-    from app.core.claims import ClaimCheck, ClaimInfo
-    from app.core.compare import Comparison
-    from app.core.decoding import DecodeResult
-    from app.core.dpop import DpopResult
-    from app.core.findings import Finding
-    from app.core.inspect import Inspection
-    from app.core.jwe import DecodedJWE, DecryptResult
-    from app.core.jwe.jsonser import RecipientsResult
-    from app.core.keytools import ConvertedKey, GeneratedKey
-    from app.core.policy import InvalidPolicy, Policy
-    from app.core.sdjwt import IssuedSdJwt, SdJwt
-    from app.core.sign import SignResult
-    from app.core.sign_json import SerializedJWS
-    from app.core.signatures import SignaturesResult
-    from app.core.tokens import DecodedToken
-    from app.core.verify import Verdict, VerifyResult
-    from app.core.x5c import ChainCheck
+    from .core.claims import ClaimCheck, ClaimInfo
+    from .core.compare import Comparison
+    from .core.decoding import DecodeResult
+    from .core.dpop import DpopResult
+    from .core.findings import Finding
+    from .core.inspect import Inspection
+    from .core.jwe import DecodedJWE, DecryptResult
+    from .core.jwe.jsonser import RecipientsResult
+    from .core.keytools import ConvertedKey, GeneratedKey
+    from .core.policy import InvalidPolicy, Policy
+    from .core.sdjwt import IssuedSdJwt, SdJwt
+    from .core.sign import SignResult
+    from .core.sign_json import SerializedJWS
+    from .core.signatures import SignaturesResult
+    from .core.tokens import DecodedToken
+    from .core.verify import Verdict, VerifyResult
+    from .core.x5c import ChainCheck
 
 __all__ = [
     "FetchedKeys",
@@ -231,7 +231,7 @@ def signatures_json(result: SignaturesResult, key_label: str | None = None) -> d
 
 def _verdict_json(verdict: Verdict, policy: Policy | InvalidPolicy) -> dict[str, Any]:
     data: dict[str, Any] = {"status": verdict.status, "outcome": verdict.outcome, "reason": verdict.reason}
-    from app.core.policy import InvalidPolicy
+    from .core.policy import InvalidPolicy
 
     if isinstance(policy, InvalidPolicy):
         data["policy_problems"] = [{"field": p.field, "message": p.message} for p in policy.problems]

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.core.errors import InputError
-from app.core.policy import ReplayGuard
+from .core.errors import InputError
+from .core.policy import ReplayGuard
 
 __all__ = ["MAX_PROFILES", "MAX_PROFILE_BYTES", "Profile", "ReplayLog", "Store", "default_db_path"]
 #: default caps: how many profiles, and how large one may be (its stored JSON, in bytes)

@@ -45,9 +45,8 @@ def hostile_pastes() -> dict[str, str]:
 def worst_cases() -> list[tuple[str, str, dict[str, str], bytes]]:
     """(label, path, headers, body) of the four requests kept in flight."""
     from joserfc.jwk import RSAKey
-
-    from app.core import sign
-    from app.core.jwe import DEFAULT_MAX_P2C, encrypt_jwe
+    from jwtlens.core import sign
+    from jwtlens.core.jwe import DEFAULT_MAX_P2C, encrypt_jwe
 
     paste = urlencode({"token": "log " + "ey." * 330_000, "mode": "verify"}).encode()
     # Under the 1 MB body limit once JSON-escaped, so it is scanned whole (then refused: no token, too long).
@@ -67,8 +66,8 @@ def worst_cases() -> list[tuple[str, str, dict[str, str], bytes]]:
 
 
 def _extraction(section: Section) -> None:
-    from app.core import InputError
-    from app.core.extract import extract_token
+    from jwtlens.core import InputError
+    from jwtlens.core.extract import extract_token
 
     timings: dict[str, float] = {}
     for name, text in hostile_pastes().items():
@@ -95,7 +94,7 @@ def _extraction(section: Section) -> None:
 
 
 def _under_load(section: Section, seconds: float) -> None:
-    from app.core import sign
+    from jwtlens.core import sign
 
     cases = worst_cases()
     server = Server("adversarial").start()

@@ -46,7 +46,7 @@ def _cli(section: Section, quick: bool) -> None:
 
 def _time_cli(section: Section, quick: bool, server: Server) -> None:
     script = BIN / "jwtlens"
-    prefix = [str(script)] if script.exists() else [sys.executable, "-m", "app"]
+    prefix = [str(script)] if script.exists() else [sys.executable, "-m", "jwtlens"]
     pair = make_keys()["HS256"]
     token = make_token(pair)
     commands = {

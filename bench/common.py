@@ -211,7 +211,7 @@ def serve_command(port: int) -> list[str]:
     script = BIN / "jwtlens"
     if script.exists():
         return [str(script), "serve", "--host", HOST, "--port", str(port)]
-    return [sys.executable, "-m", "app", "serve", "--host", HOST, "--port", str(port)]
+    return [sys.executable, "-m", "jwtlens", "serve", "--host", HOST, "--port", str(port)]
 
 
 class Server:

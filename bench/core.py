@@ -1,6 +1,6 @@
 """1b. The core's in-process cost against joserfc's bare verify, for the same tokens.
 
-``app.core.verify`` (decode + signature + claims + findings, from the token text and the key text, as the
+``jwtlens.core.verify`` (decode + signature + claims + findings, from the token text and the key text, as the
 app calls it) is timed against joserfc given the same tokens:
 
 * joserfc, key in hand (the budget's baseline): ``jwt.decode(token, key)`` with the key imported once,
@@ -88,13 +88,13 @@ def _registry() -> Any:
 
 def _breakdown(token: str, key_text: str, policy: Any) -> dict[str, Callable[[], Any]]:
     """The core's stages, each callable alone, to show where its time goes."""
-    from app.core.algorithms import SUPPORTED
-    from app.core.claims import describe_claims
-    from app.core.findings import key_findings, sort_findings, token_findings
-    from app.core.keys import parse_key
-    from app.core.policy import check_claims
-    from app.core.tokens import decode_token
-    from app.core.verify import check_signature
+    from jwtlens.core.algorithms import SUPPORTED
+    from jwtlens.core.claims import describe_claims
+    from jwtlens.core.findings import key_findings, sort_findings, token_findings
+    from jwtlens.core.keys import parse_key
+    from jwtlens.core.policy import check_claims
+    from jwtlens.core.tokens import decode_token
+    from jwtlens.core.verify import check_signature
 
     decoded = decode_token(token)
     key_input = parse_key(key_text)
@@ -116,8 +116,7 @@ def run(section: Section, quick: bool = False) -> None:
     import itertools
 
     from joserfc import jws, jwt
-
-    from app.core import parse_policy, verify
+    from jwtlens.core import parse_policy, verify
 
     rounds, batch = (3, 0.04) if quick else (7, 0.08)
     keys = make_keys()

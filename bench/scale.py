@@ -1,7 +1,7 @@
 """6. Scale: decode + verify time against token size, and the weak-secret scan's cost per token.
 
 Tokens of 1, 16, 64 and 256 KB (256 KB is the default cap, JWTLENS_MAX_TOKEN_BYTES = 262,144 characters)
-are made by padding a claim. ``app.core.verify`` is timed on each, RS256 (the signature check hashes the
+are made by padding a claim. ``jwtlens.core.verify`` is timed on each, RS256 (the signature check hashes the
 whole signing input) and HS256 with the weak-secret cache cleared before every call (a new token pays the
 scan). Growth is judged on the marginal cost per KB: going from 64 to 256 KB should cost no more per KB
 than going from 16 to 64 KB, within a factor of 2 (a quadratic step would show as about 4).
@@ -44,9 +44,9 @@ def _padded_token(keys: Any, target_chars: int) -> str:
 
 
 def run(section: Section, quick: bool = False) -> None:
-    from app.config import Settings
-    from app.core import parse_policy, verify
-    from app.core.weak_secrets import SCAN_BUDGET_SECONDS, WEAK_SECRETS, find_weak_secret
+    from jwtlens.config import Settings
+    from jwtlens.core import parse_policy, verify
+    from jwtlens.core.weak_secrets import SCAN_BUDGET_SECONDS, WEAK_SECRETS, find_weak_secret
 
     cap = Settings().max_token_bytes
     rounds, batch = (3, 0.05) if quick else (5, 0.12)

@@ -170,12 +170,12 @@ def run(section: Section, quick: bool = False, processes: int = 2, connections: 
             f"{fmt(entry['rps_median'])} req/s  ({entry['ratio_to_ceiling'] * 100:.0f} % of ceiling)  "
             f"p50 {entry['latency_ms_p50']:.1f} ms  p99 {entry['latency_ms_p99']:.1f} ms",
         )
-    from app.web import pages
+    from jwtlens.web import pages
 
     # A plain `def` endpoint runs in the thread pool, a hop that costs about as much as the rest of the stack.
     kind = "async def (event loop)" if inspect.iscoroutinefunction(pages.healthz) else "def (runs in the thread pool)"
     figures["ceiling_handler"] = kind
-    section.row("ceiling's handler (app.web.pages.healthz)", kind)
+    section.row("ceiling's handler (jwtlens.web.pages.healthz)", kind)
     busy = [t["server_cpu_cores"] for t in figures["targets"].values()]
     section.row(
         "server CPU during runs (cores)",

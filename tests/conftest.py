@@ -10,9 +10,8 @@ from dataclasses import dataclass
 import pytest
 from fastapi.testclient import TestClient
 from joserfc.jwk import ECKey, OctKey, OKPKey, RSAKey
-
-from app.config import Settings
-from app.main import create_app
+from jwtlens.config import Settings
+from jwtlens.main import create_app
 
 NOW = 1_800_000_000  # a fixed "now" for claim checks: 2027-01-15T08:00:00Z
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from jwtlens.config import Settings
+from jwtlens.core import SUPPORTED, sign
 
-from app.config import Settings
-from app.core import SUPPORTED, sign
 from tests.conftest import future, local_client
 from tests.test_core_tokens import b64
 
@@ -206,7 +206,7 @@ def test_sign_none_only_on_opt_in(client):
 
 @pytest.mark.parametrize("alg", SUPPORTED)
 def test_every_algorithm_signs_and_verifies_over_the_api(client, alg):
-    from app.core.examples import make_example
+    from jwtlens.core.examples import make_example
 
     example = make_example(alg)
     body = client.post("/api/verify", json={"token": example.token, "key": example.verify_key}).json()

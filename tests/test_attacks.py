@@ -15,9 +15,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc.jwk import ECKey, RSAKey
+from jwtlens.core import decode_token, sign
+from jwtlens.core.weak_secrets import WEAK_SECRETS
 
-from app.core import decode_token, sign
-from app.core.weak_secrets import WEAK_SECRETS
 from tests.conftest import future
 
 
@@ -391,7 +391,8 @@ def test_hygiene_findings(client, secret):
 
 
 def test_lifetime_threshold_is_configurable(tmp_path, secret):
-    from app.config import Settings
+    from jwtlens.config import Settings
+
     from tests.conftest import local_client
 
     now = int(time.time())

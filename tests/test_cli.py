@@ -1,46 +1,22 @@
-"""The console script and `python -m app` start a real server."""
+"""The console script and `python -m jwtlens` start a real server."""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
+from servers import free_port, wait_for
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
 # Servers started here keep their SQLite file out of the user's data directory.
 SCRATCH_DB = str(Path(tempfile.gettempdir()) / f"jwtlens-test-{os.getpid()}.sqlite3")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(url: str, proc: subprocess.Popen, timeout: float = 20) -> int:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                return response.status
-        except urllib.error.HTTPError as exc:
-            return exc.code
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"{url} did not answer within {timeout} s")
 
 
 def serve(args: list[str], url_path: str = "/") -> tuple[int, str]:
@@ -66,9 +42,9 @@ def serve(args: list[str], url_path: str = "/") -> tuple[int, str]:
     [
         [str(BIN / "jwtlens"), "serve", "--host", "127.0.0.1"],
         [str(BIN / "jwtlens")],
-        [sys.executable, "-m", "app", "serve"],
+        [sys.executable, "-m", "jwtlens", "serve"],
     ],
-    ids=["jwtlens serve", "bare jwtlens", "python -m app"],
+    ids=["jwtlens serve", "bare jwtlens", "python -m jwtlens"],
 )
 def test_serves_the_page(command):
     if not Path(command[0]).exists() and shutil.which(command[0]) is None:
@@ -78,9 +54,11 @@ def test_serves_the_page(command):
 
 
 def test_version_and_help():
-    done = subprocess.run([sys.executable, "-m", "app", "--version"], capture_output=True, text=True, check=True)
+    done = subprocess.run([sys.executable, "-m", "jwtlens", "--version"], capture_output=True, text=True, check=True)
     assert done.stdout.startswith("jwtlens ")
-    done = subprocess.run([sys.executable, "-m", "app", "serve", "--help"], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "jwtlens", "serve", "--help"], capture_output=True, text=True, check=True
+    )
     assert "--host" in done.stdout and "loopback" in done.stdout and "--open" in done.stdout
 
 
@@ -112,7 +90,7 @@ def jwtlens(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess
 
 
 def make_token(**claims) -> str:
-    from app.core import sign
+    from jwtlens.core import sign
 
     return sign({"alg": "HS256"}, {"sub": "ada", "exp": 4_000_000_000, **claims}, SECRET).token
 

@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-
-from app.cli import main
+from jwtlens.cli import main
 
 VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors"
 if not VECTORS.exists():
@@ -65,8 +64,8 @@ def test_sign_general_two_signers_then_verify(capsys, tmp_path):
 
 def test_verify_x5c_with_trust_anchors_and_use_x5c(capsys, tmp_path):
     from cryptography.hazmat.primitives import serialization
+    from jwtlens.core import sign
 
-    from app.core import sign
     from tests.pki import make, x5c
 
     root = make("Root", None)

@@ -22,7 +22,7 @@ def test_the_start_command_is_the_one_the_readme_documents():
 
 
 def test_the_start_command_parses_with_our_cli():
-    from app.cli import build_parser
+    from jwtlens.cli import build_parser
 
     args = build_parser().parse_args(dockerfile_cmd()[1:])
     assert (args.command, args.host, args.port, args.no_auth) == ("serve", "0.0.0.0", 8000, False)
@@ -43,7 +43,7 @@ def test_devcontainer_and_compose_are_well_formed():
 
 
 def test_the_readme_lists_every_setting():
-    from app.config import Settings
+    from jwtlens.config import Settings
 
     readme = (ROOT / "README.md").read_text()
     missing = [name for name in Settings.model_fields if f"`JWTLENS_{name.upper()}`" not in readme]

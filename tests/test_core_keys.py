@@ -9,9 +9,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
 from cryptography.x509 import CertificateBuilder, Name, NameAttribute, random_serial_number
 from cryptography.x509.oid import NameOID
-
-from app.core import InputError, parse_key
-from app.core.keys import decode_secret
+from jwtlens.core import InputError, parse_key
+from jwtlens.core.keys import decode_secret
 
 
 def problem(text: str, encoding: str = "utf8") -> tuple[str, str]:

@@ -7,11 +7,10 @@ import json
 import time
 
 import pytest
-
-from app.core import InputError, decode, decode_token
-from app.core.b64 import decode_segment
-from app.core.jsonparse import parse_json
-from app.core.timefmt import duration
+from jwtlens.core import InputError, decode, decode_token
+from jwtlens.core.b64 import decode_segment
+from jwtlens.core.jsonparse import parse_json
+from jwtlens.core.timefmt import duration
 
 
 def b64(data: bytes | str) -> str:

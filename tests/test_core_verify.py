@@ -7,9 +7,9 @@ import json
 import math
 
 import pytest
+from jwtlens.core import SUPPORTED, InputError, Policy, sign, verify
+from jwtlens.core.policy import check_claims
 
-from app.core import SUPPORTED, InputError, Policy, sign, verify
-from app.core.policy import check_claims
 from tests.conftest import NOW, future
 from tests.test_core_tokens import b64
 

@@ -22,8 +22,7 @@ from jwcrypto import jwk as cjwk
 from jwcrypto import jws as cjws
 from jwcrypto import jwt as cjwt
 from jwt.algorithms import get_default_algorithms
-
-from app.core import InputError, sign, verify
+from jwtlens.core import InputError, sign, verify
 
 #: (algorithm, key kind). RFC 9864's fully specified Ed25519 / Ed448 names are jwcrypto-only (PyJWT lacks them).
 ALG_CASES = [

@@ -6,10 +6,9 @@ import json
 import time
 
 import pytest
-
-from app.core import InputError, sign
-from app.core.extract import extract_token, find_token, is_token
-from app.core.jsonparse import MAX_DEPTH, nesting_depth
+from jwtlens.core import InputError, sign
+from jwtlens.core.extract import extract_token, find_token, is_token
+from jwtlens.core.jsonparse import MAX_DEPTH, nesting_depth
 
 SECRET = "extract-secret-0123456789abcdefghijkl"
 JWS = sign({"alg": "HS256", "typ": "JWT"}, {"sub": "alice", "n": 1}, SECRET).token

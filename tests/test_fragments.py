@@ -8,8 +8,8 @@ import time
 from html import unescape
 
 import pytest
+from jwtlens.core import SUPPORTED, sign, verify
 
-from app.core import SUPPORTED, sign, verify
 from tests.conftest import future
 
 

@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from joserfc.jwk import ECKey, RSAKey
+from jwtlens.config import Settings
+from jwtlens.core import sign
 
-from app.config import Settings
-from app.core import sign
 from tests.conftest import local_client
 
 SECRET = "fuzz-secret-0123456789abcdefghijklmnop"

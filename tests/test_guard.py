@@ -6,10 +6,10 @@ import logging
 
 import pytest
 from fastapi.testclient import TestClient
+from jwtlens.config import Settings
+from jwtlens.core import sign
+from jwtlens.main import create_app
 
-from app.config import Settings
-from app.core import sign
-from app.main import create_app
 from tests.conftest import future
 
 CANARY_SECRET = "CANARY-9d1f-secret-value-0123456789abcdef"
@@ -171,7 +171,7 @@ def test_login_redirect_never_leaves_the_server():
     import asyncio
     import threading
 
-    from app.web.guard import AccessGuard
+    from jwtlens.web.guard import AccessGuard
 
     token = "T0ken-for-tests-0123456789-abcdefghij"
     guard = AccessGuard(lambda *_: None, allowed_hosts=frozenset(), access_token=token)  # type: ignore[arg-type]
@@ -205,9 +205,8 @@ LAN_TOKEN = "T0ken-for-tests-0123456789-abcdefghij"
 
 @pytest.mark.parametrize("short", ["x", "change-me", "a" * 31])
 def test_a_short_configured_token_is_refused_at_start(tmp_path, short):
+    from jwtlens.config import settings_problem
     from pydantic import ValidationError
-
-    from app.config import settings_problem
 
     with pytest.raises(ValidationError) as caught:
         Settings(host="0.0.0.0", db_path=tmp_path / "db", access_token=short)
@@ -254,7 +253,7 @@ def test_a_session_cookie_still_works_while_the_address_is_throttled(tmp_path):
 
 
 def test_the_throttle_forgets_after_its_window_and_bounds_its_memory():
-    from app.web.guard import FailureThrottle
+    from jwtlens.web.guard import FailureThrottle
 
     throttle = FailureThrottle(limit=3, window=60, max_clients=100)
     for i in range(3):
@@ -316,14 +315,14 @@ OPEN_REDIRECTS = [
 
 @pytest.mark.parametrize("path", OPEN_REDIRECTS)
 def test_open_redirect_payloads_fall_back_to_the_root(path):
-    from app.web.guard import safe_redirect_path
+    from jwtlens.web.guard import safe_redirect_path
 
     assert safe_redirect_path(path) == "/"
 
 
 @pytest.mark.parametrize("path", ["/", "/keys", "/a/b-c_d.e~f", "/api/profiles", "/x:y@z", "/a.b/c"])
 def test_clean_paths_are_kept(path):
-    from app.web.guard import safe_redirect_path
+    from jwtlens.web.guard import safe_redirect_path
 
     assert safe_redirect_path(path) == path
 

@@ -36,12 +36,12 @@ def loaded_by(code: str) -> tuple[list[str], str]:
 
 
 def test_importing_the_cli_loads_no_web_framework():
-    assert loaded_by("import app.cli") == ([], "")
+    assert loaded_by("import jwtlens.cli") == ([], "")
 
 
 def test_the_detection_sees_a_web_framework_when_one_is_loaded():
     # positive control: the application itself does load them
-    loaded, _ = loaded_by("import app.main")
+    loaded, _ = loaded_by("import jwtlens.main")
     assert set(loaded) >= {"fastapi", "starlette"}
 
 
@@ -69,6 +69,6 @@ def _jwe() -> str:
 )
 def test_cli_commands_run_without_the_web_layer(secret, args, shown):
     argv = args(secret)
-    loaded, printed = loaded_by(f"from app.cli import main\nassert main({argv!r}) == 0, 'exit code'")
+    loaded, printed = loaded_by(f"from jwtlens.cli import main\nassert main({argv!r}) == 0, 'exit code'")
     assert loaded == []
     assert shown in printed  # the command really ran

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 from joserfc.jwk import RSAKey
+from jwtlens.config import Settings
+from jwtlens.core import sign
 
-from app.config import Settings
-from app.core import sign
 from tests.conftest import future, local_client
 from tests.idp_stub import IdPStub, running_stub
 from tests.test_fragments import textarea

@@ -9,10 +9,9 @@ from pathlib import Path
 import joserfc
 import pytest
 from joserfc import jwa, jwe, jws, registry
-
-from app.core.algorithms import SUPPORTED, implementation
-from app.core.jwe import JWE_ALGORITHMS, JWE_ENCRYPTIONS
-from app.core.jwe.oaep import OAEP_MODELS
+from jwtlens.core.algorithms import SUPPORTED, implementation
+from jwtlens.core.jwe import JWE_ALGORITHMS, JWE_ENCRYPTIONS
+from jwtlens.core.jwe.oaep import OAEP_MODELS
 
 APP = Path(__file__).resolve().parents[1] / "app"
 

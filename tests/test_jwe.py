@@ -21,9 +21,8 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-from app.core import InputError, sign, verify
-from app.core.jwe import (
+from jwtlens.core import InputError, sign, verify
+from jwtlens.core.jwe import (
     DEFAULT_MAX_P2C,
     JWE_ALGORITHMS,
     JWE_ENCRYPTIONS,
@@ -32,7 +31,7 @@ from app.core.jwe import (
     decrypt_jwe,
     encrypt_jwe,
 )
-from app.core.keytools import convert_key, generate_key
+from jwtlens.core.keytools import convert_key, generate_key
 
 VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors"
 COOKBOOK = VECTORS / "rfc7520-cookbook"

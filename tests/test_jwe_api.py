@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from joserfc.jwk import ECKey, RSAKey
+from jwtlens.core import sign
 
-from app.core import sign
 from tests.conftest import future
 
 HEADER = {"alg": "RSA-OAEP-256", "enc": "A256GCM", "cty": "JWT"}

@@ -17,10 +17,9 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from jwcrypto import jwa as cjwa
 from jwcrypto import jwe as cjwe
 from jwcrypto import jwk as cjwk
-
-from app.core import InputError
-from app.core.jwe import JWE_ALGORITHMS, decode_jwe, decrypt_jwe, encrypt_jwe
-from app.core.keytools import generate_key
+from jwtlens.core import InputError
+from jwtlens.core.jwe import JWE_ALGORITHMS, decode_jwe, decrypt_jwe, encrypt_jwe
+from jwtlens.core.keytools import generate_key
 
 HASHES = {"RSA-OAEP-384": hashes.SHA384, "RSA-OAEP-512": hashes.SHA512}
 ENCS = ("A128GCM", "A256GCM", "A128CBC-HS256", "A256CBC-HS512")

@@ -15,9 +15,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwcrypto import jwe as cjwe
 from jwcrypto import jwk as cjwk
-
-from app.core import InputError
-from app.core.jwe import DecryptResult, decrypt_jwe, encrypt_jwe
+from jwtlens.core import InputError
+from jwtlens.core.jwe import DecryptResult, decrypt_jwe, encrypt_jwe
 
 PBES2 = ("PBES2-HS256+A128KW", "PBES2-HS384+A192KW", "PBES2-HS512+A256KW")
 RSA_ALGS = {"RSA-OAEP": "§4.3", "RSA-OAEP-256": "§4.3", "RSA1_5": "§4.2"}

@@ -15,10 +15,9 @@ from cryptography.x509.oid import NameOID
 from jwcrypto import jwe as cjwe
 from jwcrypto import jwk as cjwk
 from jwcrypto import jws as cjws
-
-from app.core import InputError, parse_key, sign, verify
-from app.core.jwe import decrypt_jwe, encrypt_jwe
-from app.core.keytools import GeneratedKey, convert_key, generate_key
+from jwtlens.core import InputError, parse_key, sign, verify
+from jwtlens.core.jwe import decrypt_jwe, encrypt_jwe
+from jwtlens.core.keytools import GeneratedKey, convert_key, generate_key
 
 #: (kty, size, crv): every key generate_key offers
 CASES = [

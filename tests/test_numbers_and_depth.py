@@ -10,8 +10,7 @@ import base64
 import json
 
 import pytest
-
-from app.core.jsonparse import MAX_INT_DIGITS
+from jwtlens.core.jsonparse import MAX_INT_DIGITS
 
 SECRET = "numbers-secret-0123456789abcdefghijkl"
 
@@ -134,7 +133,7 @@ def test_huge_numbers_in_a_pasted_json_document_do_not_hide_the_token(client):
 def test_the_timeline_draws_any_finite_time_on_the_axis(value, claim):
     import math
 
-    from app.web.view import build_timeline
+    from jwtlens.web.view import build_timeline
 
     payload = {"iat": 1_700_000_000, "exp": 1_800_000_000, claim: value}
     timeline = build_timeline(payload, now=1_750_000_000, leeway=30)

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from joserfc.jwk import OKPKey
+from jwtlens.core import InvalidPolicy, Policy, parse_policy, sign, verify
+from jwtlens.core.policy import REGEX_BUDGET, Rule, check_claims, oidc_hash
 
-from app.core import InvalidPolicy, Policy, parse_policy, sign, verify
-from app.core.policy import REGEX_BUDGET, Rule, check_claims, oidc_hash
 from tests.conftest import NOW
 
 

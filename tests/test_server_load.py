@@ -8,7 +8,6 @@ so /healthz and an ordinary verify keep answering. The tight figure (health p95 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -17,8 +16,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from jwtlens.core import sign
+from servers import free_port
 
-from app.core import sign
 from bench.adversarial import worst_cases
 
 #: generous: a loop blocked by one worst-case request misses it by seconds (bench: p95 ~0.15 s on 2 busy cores)
@@ -27,18 +27,12 @@ WINDOW_SECONDS = 4.0
 SECRET = "load-test-secret-0123456789abcdefghij"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "JWTLENS_DB_PATH": str(tmp_path_factory.mktemp("load") / "db.sqlite3")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--port", str(port)],
+        [sys.executable, "-m", "jwtlens", "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -12,8 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from app.core import sign
+from jwtlens.core import sign
 
 SECRET = "settings-secret-0123456789abcdefghijk"
 TOKEN = sign({"alg": "HS256"}, {"sub": "a"}, SECRET).token
@@ -23,7 +22,7 @@ CONFIGURED = "configured-token-ABCDEFGHIJKLMNOPQRSTUVWXYZ-0123"
 def run(args: list[str], cwd: Path, timeout: float = 30, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("JWTLENS_")}
     return subprocess.run(
-        [sys.executable, "-m", "app", *args],
+        [sys.executable, "-m", "jwtlens", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
@@ -82,7 +81,7 @@ def _banner(tmp_path: Path, **env: str) -> str:
     """What `jwtlens serve --host 0.0.0.0` prints before serving (the server is stopped once it has)."""
     lines = []
     with subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--host", "0.0.0.0", "--port", "0"],
+        [sys.executable, "-m", "jwtlens", "serve", "--host", "0.0.0.0", "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

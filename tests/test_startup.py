@@ -10,11 +10,10 @@ import subprocess
 import sys
 
 import pytest
-
-from app.core.examples import make_example
+from jwtlens.core.examples import make_example
 
 #: needed only to serve: the web framework, the server, settings, the store, issuer fetching
-_SERVE_ONLY = ("fastapi", "starlette", "uvicorn", "jinja2", "pydantic_settings", "app.config", "sqlite3", "httpx")
+_SERVE_ONLY = ("fastapi", "starlette", "uvicorn", "jinja2", "pydantic_settings", "jwtlens.config", "sqlite3", "httpx")
 
 
 def _imported_after(code: str) -> set[str]:
@@ -26,7 +25,7 @@ def _imported_after(code: str) -> set[str]:
 
 def _cli(*args: str) -> str:
     return (
-        "import contextlib, io\nfrom app.cli import main\n"
+        "import contextlib, io\nfrom jwtlens.cli import main\n"
         f"with contextlib.redirect_stdout(io.StringIO()):\n    code = main({list(args)!r})\nassert code in (0, 1), code"
     )
 
@@ -48,11 +47,11 @@ def _commands() -> list[tuple[str, ...]]:
 @pytest.mark.parametrize("args", _commands(), ids=lambda args: " ".join(a[:12] for a in args[:3]))
 def test_commands_other_than_serve_import_no_web_stack(args):
     if args == ("--version",):
-        code = "from app.cli import main\ntry:\n    main(['--version'])\nexcept SystemExit:\n    pass"
+        code = "from jwtlens.cli import main\ntry:\n    main(['--version'])\nexcept SystemExit:\n    pass"
     else:
         code = _cli(*args)
     loaded = _imported_after(code)
-    assert "app.cli" in loaded and "app.core" in loaded  # positive control: the probe saw the run
+    assert "jwtlens.cli" in loaded and "jwtlens.core" in loaded  # positive control: the probe saw the run
     assert sorted(name for name in _SERVE_ONLY if name in loaded) == []
 
 
@@ -60,7 +59,7 @@ def test_serve_reads_the_settings():
     """Positive control for the test above: serve's help still shows the settings' defaults."""
     code = _cli("serve", "--help").replace("assert code in (0, 1), code", "")
     loaded = _imported_after(f"try:\n{_indent(code)}\nexcept SystemExit:\n    pass")
-    assert "app.config" in loaded and "pydantic_settings" in loaded
+    assert "jwtlens.config" in loaded and "pydantic_settings" in loaded
 
 
 def _indent(code: str) -> str:
@@ -68,27 +67,29 @@ def _indent(code: str) -> str:
 
 
 def test_decoding_a_token_needs_neither_policy_nor_key_parsers():
-    loaded = _imported_after("from app.core.tokens import decode_token\nfrom app.core.findings import token_findings")
-    assert "app.core.tokens" in loaded
-    assert {"app.core.policy", "app.core.keys", "pydantic", "app.core.sign"} & loaded == set()
+    loaded = _imported_after(
+        "from jwtlens.core.tokens import decode_token\nfrom jwtlens.core.findings import token_findings"
+    )
+    assert "jwtlens.core.tokens" in loaded
+    assert {"jwtlens.core.policy", "jwtlens.core.keys", "pydantic", "jwtlens.core.sign"} & loaded == set()
 
 
 def test_the_core_names_resolve_lazily_to_what_they_were():
-    import app.core
-    from app.core import sign, verify
-    from app.core.sign import sign as sign_function
-    from app.core.verify import verify as verify_function
+    import jwtlens.core
+    from jwtlens.core import sign, verify
+    from jwtlens.core.sign import sign as sign_function
+    from jwtlens.core.verify import verify as verify_function
 
     assert sign is sign_function and verify is verify_function
-    assert all(getattr(app.core, name) is not None for name in app.core.__all__)
+    assert all(getattr(jwtlens.core, name) is not None for name in jwtlens.core.__all__)
     with pytest.raises(AttributeError):
-        app.core.no_such_name  # noqa: B018
+        jwtlens.core.no_such_name  # noqa: B018
 
 
 def test_a_submodule_imported_first_does_not_shadow_its_function():
     loaded = _imported_after(
-        "import app.core.verify, app.core.sign\nfrom app.core import sign, verify\n"
+        "import jwtlens.core.verify, jwtlens.core.sign\nfrom jwtlens.core import sign, verify\n"
         "assert callable(sign) and callable(verify) and sign.__name__ == 'sign' and verify.__name__ == 'verify'\n"
         "assert not isinstance(sign, type(sys)) and not isinstance(verify, type(sys))"
     )
-    assert "app.core.verify" in loaded
+    assert "jwtlens.core.verify" in loaded

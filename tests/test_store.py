@@ -11,10 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
+from jwtlens.config import Settings
+from jwtlens.core import sign
+from jwtlens.store import Profile, Store
 
-from app.config import Settings
-from app.core import sign
-from app.store import Profile, Store
 from tests.conftest import future, local_client
 
 

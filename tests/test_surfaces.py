@@ -22,12 +22,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 from joserfc.jwk import OKPKey
+from jwtlens import cli
+from jwtlens.core import sign
+from jwtlens.core.jwe import encrypt_jwe
+from jwtlens.core.policy import oidc_hash
+from jwtlens.web.policyform import fields_from_policy
 
-from app import cli
-from app.core import sign
-from app.core.jwe import encrypt_jwe
-from app.core.policy import oidc_hash
-from app.web.policyform import fields_from_policy
 from tests.conftest import KeyPair, future
 
 SECRET = "surface-secret-0123456789-abcdefghijkl"  # 38 bytes: long enough for HS256

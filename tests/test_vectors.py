@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from app.core import InputError, VerifyResult, verify
-from app.core.inspect import KeyText, inspect
+from jwtlens.core import InputError, VerifyResult, verify
+from jwtlens.core.inspect import KeyText, inspect
 
 VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors"
 COOKBOOK = VECTORS / "rfc7520-cookbook"

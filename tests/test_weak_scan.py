@@ -13,11 +13,10 @@ import hmac
 import json
 import secrets
 
+import jwtlens.core.weak_secrets as weak_secrets
 import pytest
-
-import app.core.weak_secrets as weak_secrets
-from app.core import decode, verify
-from app.core.policy import Policy
+from jwtlens.core import decode, verify
+from jwtlens.core.policy import Policy
 
 _HASHES = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}
 _LENGTHS = {"HS256": 32, "HS384": 48, "HS512": 64}

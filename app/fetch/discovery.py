@@ -8,8 +8,7 @@ from typing import Any
 
 import httpx
 
-from app.core.errors import InputError
-
+from ..core.errors import InputError
 from .cache import SHARED_CACHE, IssuerCache, cached_document, recheck
 from .errors import FetchRefused, UpstreamFailed, shown, shown_url
 from .policy import FetchPolicy

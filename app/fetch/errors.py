@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from app.core.errors import InputError
+from ..core.errors import InputError
 
 __all__ = ["FetchRefused", "UpstreamFailed", "shown", "shown_url"]
 

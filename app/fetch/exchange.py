@@ -13,8 +13,7 @@ from typing import Any
 
 import httpx
 
-from app.core.errors import InputError
-
+from ..core.errors import InputError
 from .errors import UpstreamFailed, shown_url
 from .policy import FetchPolicy
 from .rules import check_url

@@ -29,10 +29,9 @@ from typing import Any
 import httpcore
 import httpx
 
-from app import __version__
-from app.core.errors import InputError
-from app.core.jsonparse import json_kind, parse_json
-
+from .. import __version__
+from ..core.errors import InputError
+from ..core.jsonparse import json_kind, parse_json
 from .errors import UpstreamFailed, shown, shown_url
 from .policy import DEFAULT_PORTS, FetchPolicy
 from .rules import check_addresses, check_url, host_port

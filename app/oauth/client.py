@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from app.core.errors import InputError
-from app.fetch import Discovery, FetchPolicy, IssuerCache, discover, exchange
-from app.fetch.errors import shown, shown_url
-
+from ..core.errors import InputError
+from ..fetch import Discovery, FetchPolicy, IssuerCache, discover, exchange
+from ..fetch.errors import shown, shown_url
 from .pending import PendingFlow, pkce_challenge
 
 __all__ = [

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from app.core.errors import InputError
+from ..core.errors import InputError
 
 __all__ = ["FLOW_TTL", "FlowStore", "PendingFlow", "pkce_challenge"]
 

@@ -7,11 +7,10 @@ from collections.abc import Mapping
 from contextlib import suppress
 from typing import Any
 
-from app.core import parse_policy
-from app.core.errors import InputError
-from app.core.inspect import Inspection, KeyText, inspect
-from app.core.tokens import decode_token
-
+from ..core import parse_policy
+from ..core.errors import InputError
+from ..core.inspect import Inspection, KeyText, inspect
+from ..core.tokens import decode_token
 from .client import ProviderInfo
 
 __all__ = ["TOKEN_NAMES", "id_token_policy", "verify_tokens"]

@@ -10,12 +10,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from app.core.attempts import Outcome
-from app.core.claims import Status
-from app.core.compare import Change
-from app.core.findings import Severity
-from app.core.sdjwt.reconstruct import RowStatus as DisclosureStatus
-from app.core.verify import SignatureStatus
+from ..core.attempts import Outcome
+from ..core.claims import Status
+from ..core.compare import Change
+from ..core.findings import Severity
+from ..core.sdjwt.reconstruct import RowStatus as DisclosureStatus
+from ..core.verify import SignatureStatus
 
 __all__ = [
     "ComparisonAnswer",

@@ -8,16 +8,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, WithJsonSchema
 
-from app.core import InputError, InvalidPolicy, Policy, decode, parse_policy, sign
-from app.core.compare import compare_tokens
-from app.core.dpop import DpopRequest
-from app.core.inspect import KeyText, inspect, token_kind
-from app.core.jwe import decode_jwe
-from app.core.jws_json import Serialization
-from app.core.keys import KeyKind, SecretEncoding
-from app.core.sdjwt import issue_sd_jwt
-from app.core.sign_json import sign_serialized
-from app.present import (
+from ..core import InputError, InvalidPolicy, Policy, decode, parse_policy, sign
+from ..core.compare import compare_tokens
+from ..core.dpop import DpopRequest
+from ..core.inspect import KeyText, inspect, token_kind
+from ..core.jwe import decode_jwe
+from ..core.jws_json import Serialization
+from ..core.keys import KeyKind, SecretEncoding
+from ..core.sdjwt import issue_sd_jwt
+from ..core.sign_json import sign_serialized
+from ..present import (
     compare_json,
     decode_json,
     inspection_json,
@@ -26,8 +26,7 @@ from app.present import (
     serialized_json,
     sign_json,
 )
-from app.store import ReplayLog, Store
-
+from ..store import ReplayLog, Store
 from . import answers
 from .deps import IssuerCacheDep, SettingsDep, StoreDep
 from .keysource import fetch_keys

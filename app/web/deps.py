@@ -10,9 +10,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app.config import Settings
-from app.fetch import IssuerCache
-from app.store import Store
+from ..config import Settings
+from ..fetch import IssuerCache
+from ..store import Store
 
 
 async def get_app_settings(request: Request) -> Settings:

@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core import InputError
+from ..core import InputError
 
 __all__ = ["REQUEST_ERROR_ID", "LastResort", "error_response", "install_error_handlers", "printable_path"]
 

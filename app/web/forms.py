@@ -6,7 +6,7 @@ from urllib.parse import parse_qs
 
 from fastapi import Request
 
-from app.core.errors import InputError
+from ..core.errors import InputError
 
 __all__ = ["Form", "read_form"]
 

@@ -10,13 +10,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from app.core import ALGORITHMS, SUPPORTED, InputError
-from app.core.compare import compare_tokens
-from app.core.extract import extract_token
-from app.core.jsonparse import parse_json
-from app.core.jwe import encrypt_jwe
-from app.core.keytools import convert_key, generate_key
-
+from ..core import ALGORITHMS, SUPPORTED, InputError
+from ..core.compare import compare_tokens
+from ..core.extract import extract_token
+from ..core.jsonparse import parse_json
+from ..core.jwe import encrypt_jwe
+from ..core.keytools import convert_key, generate_key
 from . import profiles
 from .deps import IssuerCacheDep, SettingsDep, StoreDep
 from .forms import Form, read_form

@@ -8,15 +8,14 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from app.core import InputError, parse_key, parse_policy
-from app.core.inspect import KeyText, inspect, token_kind
-from app.core.jwe import encrypt_jwe
-from app.core.jwe.jsonser import encrypt_jwe_json
-from app.core.jws_json import Serialization, read_jose_json
-from app.core.keys import SecretEncoding
-from app.core.keytools import convert_key, generate_key
-from app.present import converted_json, generated_json, inspection_json
-
+from ..core import InputError, parse_key, parse_policy
+from ..core.inspect import KeyText, inspect, token_kind
+from ..core.jwe import encrypt_jwe
+from ..core.jwe.jsonser import encrypt_jwe_json
+from ..core.jws_json import Serialization, read_jose_json
+from ..core.keys import SecretEncoding
+from ..core.keytools import convert_key, generate_key
+from ..present import converted_json, generated_json, inspection_json
 from . import answers
 from .api import ERROR_RESPONSES, PolicyJSON
 from .deps import SettingsDep

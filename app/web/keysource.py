@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from app.config import Settings
-from app.core import InputError
-from app.fetch import Discovery, FetchPolicy, IssuerCache, discover, fetch_jwks
+from ..config import Settings
+from ..core import InputError
+from ..fetch import Discovery, FetchPolicy, IssuerCache, discover, fetch_jwks
 
 __all__ = ["KeySource", "fetch_keys", "fetch_policy"]
 

@@ -14,11 +14,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from app.config import Settings
-from app.core import ALGORITHMS, InputError, Problem
-from app.core.inspect import Inspection
-from app.fetch import IssuerCache
-from app.oauth import (
+from ..config import Settings
+from ..core import ALGORITHMS, InputError, Problem
+from ..core.inspect import Inspection
+from ..fetch import IssuerCache
+from ..oauth import (
     EXTRA_FIELDS,
     FlowStore,
     PendingFlow,
@@ -34,8 +34,7 @@ from app.oauth import (
     userinfo,
     verify_tokens,
 )
-from app.present import oauth_json
-
+from ..present import oauth_json
 from . import answers
 from .deps import IssuerCacheDep, SettingsDep
 from .forms import Form, read_form

@@ -7,8 +7,7 @@ import gzip
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from app.core import ALGORITHMS
-
+from ..core import ALGORITHMS
 from .answers import Health
 from .deps import SettingsDep, StoreDep
 from .render import templates

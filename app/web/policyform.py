@@ -10,8 +10,7 @@ import json
 import re
 from typing import Any
 
-from app.core.policy import POLICY_FIELDS, rule_from_text
-
+from ..core.policy import POLICY_FIELDS, rule_from_text
 from .forms import Form
 
 __all__ = ["FORM_FIELDS", "fields_from_policy", "policy_from_form"]

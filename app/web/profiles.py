@@ -8,10 +8,9 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
-from app.core import POLICY_FIELDS, InputError, InvalidPolicy, parse_key, parse_policy
-from app.core.keys import SecretEncoding
-from app.store import Profile, Store
-
+from ..core import POLICY_FIELDS, InputError, InvalidPolicy, parse_key, parse_policy
+from ..core.keys import SecretEncoding
+from ..store import Profile, Store
 from . import answers
 from .api import ERROR_RESPONSES, PolicyJSON
 from .deps import SettingsDep, StoreDep

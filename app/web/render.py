@@ -14,12 +14,11 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from app.core import SECRET_ENCODINGS
-from app.core.jsonparse import json_safe
-from app.core.jwe import JWE_ALGORITHMS, JWE_ENCRYPTIONS
-from app.core.keys import KEY_KIND_LABELS
-from app.paths import STATIC_DIR, TEMPLATES_DIR
-
+from ..core import SECRET_ENCODINGS
+from ..core.jsonparse import json_safe
+from ..core.jwe import JWE_ALGORITHMS, JWE_ENCRYPTIONS
+from ..core.keys import KEY_KIND_LABELS
+from ..paths import STATIC_DIR, TEMPLATES_DIR
 from .policyform import FORM_FIELDS
 
 __all__ = ["CachedStatic", "static_url", "templates"]

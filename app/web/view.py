@@ -10,21 +10,20 @@ from typing import Any
 
 from markupsafe import Markup
 
-from app.config import Settings
-from app.core import SUPPORTED, InputError, InvalidPolicy, Policy, Problem, Verdict, VerifyResult, parse_policy
-from app.core.claims import ClaimInfo, describe_claims
-from app.core.dpop import DpopRequest
-from app.core.examples import make_example
-from app.core.extract import extract_token, is_token
-from app.core.findings import Finding
-from app.core.inspect import Inspection, KeyText, inspect
-from app.core.jsonparse import parse_json
-from app.core.jwe import DecodedJWE, DecryptResult
-from app.core.sign import encode_unsigned, sign
-from app.core.timefmt import as_numeric_date, in_calendar, iso
-from app.core.verify import verify
-from app.store import ReplayLog, Store
-
+from ..config import Settings
+from ..core import SUPPORTED, InputError, InvalidPolicy, Policy, Problem, Verdict, VerifyResult, parse_policy
+from ..core.claims import ClaimInfo, describe_claims
+from ..core.dpop import DpopRequest
+from ..core.examples import make_example
+from ..core.extract import extract_token, is_token
+from ..core.findings import Finding
+from ..core.inspect import Inspection, KeyText, inspect
+from ..core.jsonparse import parse_json
+from ..core.jwe import DecodedJWE, DecryptResult
+from ..core.sign import encode_unsigned, sign
+from ..core.timefmt import as_numeric_date, in_calendar, iso
+from ..core.verify import verify
+from ..store import ReplayLog, Store
 from .forms import Form
 from .highlight import LineMark, error_position, json_layer, marks_for, token_layer
 from .policyform import FORM_FIELDS, policy_from_form

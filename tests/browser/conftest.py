@@ -19,10 +19,10 @@ from urllib.parse import urlsplit
 
 import pytest
 import uvicorn
+from jwtlens.config import Settings
+from jwtlens.main import create_app
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, expect, sync_playwright
 
-from app.config import Settings
-from app.main import create_app
 from tests.browser.chromium import CHROMIUM_ARGS, NO_BROWSER, BadBrowserPath, find_chromium
 
 WIDE = {"width": 1400, "height": 1000}

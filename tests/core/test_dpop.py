@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from joserfc.jwk import ECKey, OKPKey
 from jwcrypto.jwk import JWK
+from jwtlens.core.dpop import DpopRequest, ath_of, check_dpop, normal_htu, record_proof
+from jwtlens.core.errors import InputError
+from jwtlens.core.inspect import KeyText, inspect
+from jwtlens.core.policy import Policy, ReplayGuard
 
-from app.core.dpop import DpopRequest, ath_of, check_dpop, normal_htu, record_proof
-from app.core.errors import InputError
-from app.core.inspect import KeyText, inspect
-from app.core.policy import Policy, ReplayGuard
 from tests.sdjwt_tokens import dpop_proof, signed
 
 VECTORS = json.loads((Path(__file__).parents[2] / "../shared/vectors/rfc-examples/sdjwt-dpop.json").read_text())

@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 from jwcrypto import jwe as jc_jwe
 from jwcrypto import jwk as jc_jwk
-
-from app.core import InputError
-from app.core.inspect import KeyText, inspect
-from app.core.jwe.jsonser import encrypt_jwe_json
+from jwtlens.core import InputError
+from jwtlens.core.inspect import KeyText, inspect
+from jwtlens.core.jwe.jsonser import encrypt_jwe_json
 
 VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "vectors"
 if not VECTORS.exists():

@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 from jwcrypto import jwk as jc_jwk
 from jwcrypto import jws as jc_jws
-
-from app.core import InputError
-from app.core.inspect import KeyText, inspect
-from app.core.sign_json import sign_serialized
+from jwtlens.core import InputError
+from jwtlens.core.inspect import KeyText, inspect
+from jwtlens.core.sign_json import sign_serialized
 
 VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "vectors"
 if not VECTORS.exists():

@@ -12,10 +12,10 @@ import time
 
 import jwt
 import pytest
+from jwtlens.core import parse_key, verify
+from jwtlens.core.errors import InputError
+from jwtlens.core.keys import KEY_KINDS, decode_secret
 
-from app.core import parse_key, verify
-from app.core.errors import InputError
-from app.core.keys import KEY_KINDS, decode_secret
 from tests.keyforms import FORMS, Form, genuine_token, hs256_token, material, pem
 
 _IDS = [f.name for f in FORMS]

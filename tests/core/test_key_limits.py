@@ -11,10 +11,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa, x25519
 from joserfc.jwk import ECKey, OKPKey
+from jwtlens.core import InputError, parse_key
+from jwtlens.core.keys import MAX_RSA_BITS, cache_info
+from jwtlens.core.keytools import convert_key
 
-from app.core import InputError, parse_key
-from app.core.keys import MAX_RSA_BITS, cache_info
-from app.core.keytools import convert_key
 from tests.keyforms import b64, material, pem, wrapped
 
 #: generous: refusing takes milliseconds; cryptography's check of a 16384-bit private key takes seconds

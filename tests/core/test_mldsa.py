@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import mldsa
-
-from app.cli import main
-from app.core import InputError, parse_key, sign, verify
-from app.core.keytools import OCT_SIZES, convert_key, generate_key
+from jwtlens.cli import main
+from jwtlens.core import InputError, parse_key, sign, verify
+from jwtlens.core.keytools import OCT_SIZES, convert_key, generate_key
 
 VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "vectors"
 if not VECTORS.exists():

@@ -10,9 +10,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc.jwk import RSAKey
-
-from app.core import InputError, sign, verify
-from app.core.keys import parse_key
+from jwtlens.core import InputError, sign, verify
+from jwtlens.core.keys import parse_key
 
 MEMBERS = ("n", "e", "d", "p", "q", "dp", "dq", "qi")
 

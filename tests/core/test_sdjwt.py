@@ -11,15 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from joserfc.jwk import ECKey
 from jwcrypto.jwk import JWK
+from jwtlens.core.errors import InputError
+from jwtlens.core.inspect import Inspection, KeyText, inspect
+from jwtlens.core.policy import Policy
+from jwtlens.core.sdjwt import KB_MAX_AGE, issue_sd_jwt, split_sd_jwt
 from sd_jwt.common import SDObj
 from sd_jwt.holder import SDJWTHolder
 from sd_jwt.issuer import SDJWTIssuer
 from sd_jwt.verifier import SDJWTVerifier
 
-from app.core.errors import InputError
-from app.core.inspect import Inspection, KeyText, inspect
-from app.core.policy import Policy
-from app.core.sdjwt import KB_MAX_AGE, issue_sd_jwt, split_sd_jwt
 from tests.sdjwt_tokens import digest, disclosure, issue, key_binding, signed
 
 VECTORS = json.loads((Path(__file__).parents[2] / "../shared/vectors/rfc-examples/sdjwt-dpop.json").read_text())

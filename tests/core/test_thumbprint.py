@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import hashes
 from jwcrypto import jwk as jc_jwk
-
-from app.core import InputError
-from app.core.keytools import convert_key, generate_key
-from app.core.thumbprint import jwk_thumbprint, thumbprint_uri, thumbprints
+from jwtlens.core import InputError
+from jwtlens.core.keytools import convert_key, generate_key
+from jwtlens.core.thumbprint import jwk_thumbprint, thumbprint_uri, thumbprints
 
 VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "vectors"
 if not VECTORS.exists():

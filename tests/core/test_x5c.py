@@ -7,9 +7,9 @@ import hashlib
 from typing import Any
 
 import pytest
+from jwtlens.core import InputError
+from jwtlens.core.x5c import check_x5c
 
-from app.core import InputError
-from app.core.x5c import check_x5c
 from tests.pki import DAY, NOW, Node, make, x5c
 
 

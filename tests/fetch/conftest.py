@@ -1,4 +1,4 @@
-"""Fixtures for app.fetch: a real HTTP server on 127.0.0.1, a fresh cache, and a guard against any other address."""
+"""Fixtures for jwtlens.fetch: a real HTTP server on 127.0.0.1, a fresh cache, and a guard against any other address."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import socket
 from collections.abc import Iterator
 
 import pytest
+from jwtlens.fetch import IssuerCache
 
-from app.fetch import IssuerCache
 from tests.idp_stub import IdPStub, running_stub
 
 

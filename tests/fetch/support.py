@@ -1,4 +1,4 @@
-"""Helpers shared by the app.fetch tests: JWK Sets to serve, a loopback policy, fake DNS, and a failure's parts."""
+"""Helpers shared by the jwtlens.fetch tests: JWK Sets to serve, a loopback policy, fake DNS, and a failure's parts."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ import socket
 from collections.abc import Callable, Sequence
 
 import pytest
-
-from app.core.errors import InputError
-from app.fetch import FetchPolicy
+from jwtlens.core.errors import InputError
+from jwtlens.fetch import FetchPolicy
 
 JWKS_A = {"keys": [{"kty": "oct", "kid": "A", "k": "c2VjcmV0LWE"}]}
 JWKS_B = {"keys": [{"kty": "oct", "kid": "B", "k": "c2VjcmV0LWI"}]}

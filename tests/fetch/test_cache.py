@@ -1,11 +1,12 @@
-"""app.fetch.cache: a TTL per document, refresh on request, and the current rules over a cached answer."""
+"""jwtlens.fetch.cache: a TTL per document, refresh on request, and the current rules over a cached answer."""
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
 
-from app.fetch import FetchPolicy, IssuerCache, fetch_jwks
+from jwtlens.fetch import FetchPolicy, IssuerCache, fetch_jwks
+
 from tests.fetch.support import JWKS_A, JWKS_B, LOCAL, problem
 from tests.idp_stub import IdPStub
 

@@ -1,8 +1,9 @@
-"""app.fetch.discovery: OpenID Connect and RFC 8414 discovery, the issuer check, and what a JWK Set must be."""
+"""jwtlens.fetch.discovery: OpenID Connect and RFC 8414 discovery, the issuer check, and what a JWK Set must be."""
 
 from __future__ import annotations
 
-from app.fetch import ALLOWLIST_ENV, FetchPolicy, IssuerCache, discover, fetch_jwks, metadata_urls
+from jwtlens.fetch import ALLOWLIST_ENV, FetchPolicy, IssuerCache, discover, fetch_jwks, metadata_urls
+
 from tests.fetch.support import JWKS_A, JWKS_B, LOCAL, METADATA_IP, problem
 from tests.idp_stub import IdPStub
 

@@ -1,4 +1,4 @@
-"""app.fetch.errors: which side failed (400 refused, 502 upstream), and no secret from a URL in messages or logs."""
+"""jwtlens.fetch.errors: which side failed (400 refused, 502 upstream), and no secret from a URL in messages or logs."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+from jwtlens.core.errors import InputError
+from jwtlens.fetch import FetchPolicy, FetchRefused, IssuerCache, UpstreamFailed, discover, fetch_jwks
+from jwtlens.fetch.errors import shown_url
 
-from app.core.errors import InputError
-from app.fetch import FetchPolicy, FetchRefused, IssuerCache, UpstreamFailed, discover, fetch_jwks
-from app.fetch.errors import shown_url
 from tests.fetch.support import JWKS_A, LOCAL, METADATA_IP, fake_dns
 from tests.idp_stub import IdPStub
 

@@ -1,10 +1,9 @@
-"""app.fetch.policy: the fetch allowlist as written in the settings, and what it admits."""
+"""jwtlens.fetch.policy: the fetch allowlist as written in the settings, and what it admits."""
 
 from __future__ import annotations
 
 import pytest
-
-from app.fetch import FetchPolicy, parse_allowlist
+from jwtlens.fetch import FetchPolicy, parse_allowlist
 
 
 def test_a_port_less_entry_means_the_default_port() -> None:

@@ -1,12 +1,12 @@
-"""app.fetch.rules: the SSRF rules, for the first URL, each redirect and each resolved address."""
+"""jwtlens.fetch.rules: the SSRF rules, for the first URL, each redirect and each resolved address."""
 
 from __future__ import annotations
 
 import socket
 
 import pytest
+from jwtlens.fetch import ALLOWLIST_ENV, FetchPolicy, IssuerCache, fetch_jwks, forbidden_reason
 
-from app.fetch import ALLOWLIST_ENV, FetchPolicy, IssuerCache, fetch_jwks, forbidden_reason
 from tests.fetch.support import JWKS_A, LOCAL, METADATA_IP, fake_dns, problem
 from tests.idp_stub import IdPStub
 

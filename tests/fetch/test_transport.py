@@ -1,4 +1,4 @@
-"""app.fetch.transport: one document over HTTP(S) from a real server on 127.0.0.1, within time and size limits."""
+"""jwtlens.fetch.transport: one document over HTTP(S) from a real server on 127.0.0.1, within time and size limits."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from jwtlens.fetch import FetchPolicy, IssuerCache, fetch_jwks, resolve_host
 
-from app.fetch import FetchPolicy, IssuerCache, fetch_jwks, resolve_host
 from tests.fetch.support import JWKS_A, LOCAL, METADATA_IP, fake_dns, problem
 from tests.idp_stub import IdPStub, running_stub
 

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from jwtlens.config import Settings
+from jwtlens.main import create_app
 
-from app.config import Settings
-from app.main import create_app
 from tests.oauth.provider import Provider, running_provider
 
 #: where the in-process app (TestClient's base URL) tells the provider to send the browser back

@@ -11,7 +11,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 import httpx
+from servers import free_port
 
 OIDC_PROVIDER = "oidc-provider@9"
 SERVER_SCRIPT = Path(__file__).parent / "idp" / "server.mjs"
@@ -52,12 +52,6 @@ def ensure_oidc_provider() -> Path:
     return script
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class Provider:
     issuer: str
@@ -70,7 +64,7 @@ class Provider:
 @contextmanager
 def running_provider(redirect_uris: list[str]) -> Iterator[Provider]:
     script = ensure_oidc_provider()
-    port = _free_port()
+    port = free_port()
     provider = Provider(f"http://127.0.0.1:{port}", "jwtlens-test", CANARY_SECRET, "jwtlens-public")
     config = {
         "client_id": provider.client_id,

@@ -10,9 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 import jwt as pyjwt
 import pytest
 from fastapi.testclient import TestClient
+from jwtlens.oauth import FlowStore, pkce_challenge
+from jwtlens.web.oauth_routes import FLOW_COOKIE
 
-from app.oauth import FlowStore, pkce_challenge
-from app.web.oauth_routes import FLOW_COOKIE
 from tests.oauth.conftest import CALLBACK
 from tests.oauth.provider import Callback, Provider, sign_in
 

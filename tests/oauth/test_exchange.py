@@ -1,4 +1,4 @@
-"""app.fetch.exchange: a POST to an OAuth endpoint under the fetch rules, against a real HTTP server."""
+"""jwtlens.fetch.exchange: a POST to an OAuth endpoint under the fetch rules, against a real HTTP server."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-
-from app.core.errors import InputError
-from app.fetch import FetchPolicy, exchange
+from jwtlens.core.errors import InputError
+from jwtlens.fetch import FetchPolicy, exchange
 
 SECRET = "canary-exchange-secret-91c2"
 

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from jwtlens.config import Settings
+from jwtlens.main import create_app
 
-from app.config import Settings
-from app.main import create_app
 from tests.oauth.conftest import CALLBACK
 from tests.oauth.provider import Provider, sign_in
 from tests.oauth.test_code_flow import deliver

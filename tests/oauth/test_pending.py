@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from app.core.errors import InputError
-from app.oauth import FlowStore, PendingFlow
+from jwtlens.core.errors import InputError
+from jwtlens.oauth import FlowStore, PendingFlow
 
 
 def flow() -> PendingFlow:

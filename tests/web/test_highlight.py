@@ -11,8 +11,7 @@ import jwt
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from app.web.highlight import HIGHLIGHT_LIMIT, LineMark, claim_lines, error_position, json_layer, token_layer
+from jwtlens.web.highlight import HIGHLIGHT_LIMIT, LineMark, claim_lines, error_position, json_layer, token_layer
 
 _TAG = re.compile(r"<[^>]*>")
 

@@ -18,10 +18,10 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from jwcrypto import jwe as jwcrypto_jwe
 from jwcrypto import jwk as jwcrypto_jwk
+from jwtlens.config import Settings
+from jwtlens.web import api, keys_api, oauth_routes, pages, profiles
 from pydantic import BaseModel, TypeAdapter
 
-from app.config import Settings
-from app.web import api, keys_api, oauth_routes, pages, profiles
 from tests.conftest import NOW, KeyPair, future, local_client
 from tests.idp_stub import running_stub
 

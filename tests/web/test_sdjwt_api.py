@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from joserfc.jwk import ECKey
+from jwtlens.core.dpop import ath_of
 
-from app.core.dpop import ath_of
 from tests.sdjwt_tokens import disclosure, dpop_proof, issue, key_binding, signed
 
 VECTORS = json.loads((Path(__file__).parents[2] / "../shared/vectors/rfc-examples/sdjwt-dpop.json").read_text())

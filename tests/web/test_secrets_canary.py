@@ -22,9 +22,9 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from jwtlens.config import Settings
+from jwtlens.main import create_app
 
-from app.config import Settings
-from app.main import create_app
 from tests.keyforms import b64, genuine_token, hs256_token, material, pem
 
 _LOGGERS = ("", "uvicorn", "uvicorn.error", "uvicorn.access", "jwtlens", "jwtlens.access")
@@ -212,7 +212,7 @@ def test_export_of_a_stored_private_key_keeps_only_its_public_key(server: _Serve
 
 @pytest.mark.parametrize("canary", _canaries()[1:], ids=lambda c: c.name)
 def test_a_public_key_is_stored_as_its_public_form(server: _Server, canary: Canary):
-    from app.core import parse_key
+    from jwtlens.core import parse_key
 
     public = parse_key(canary.key).public_text()
     assert public is not None

@@ -7,8 +7,7 @@ import json
 
 import pytest
 from joserfc.jwk import ECKey, OctKey, RSAKey
-
-from app.core import parse_key
+from jwtlens.core import parse_key
 
 RSA = RSAKey.generate_key(2048)
 EC = ECKey.generate_key("P-256")

@@ -7,8 +7,8 @@ import json
 
 import pytest
 from cryptography.hazmat.primitives import serialization
+from jwtlens.core import sign
 
-from app.core import sign
 from tests.pki import make, x5c
 
 
