@@ -18,17 +18,17 @@ from .errors import UpstreamFailed, shown_url
 from .policy import FetchPolicy
 from .rules import check_url
 from .transport import (
-    _FETCHING,
-    _HEADERS,
+    FETCHING,
+    REQUEST_HEADERS,
+    PinnedBackend,
+    PinnedTransport,
     Resolver,
-    _network_errors,
-    _parse_object,
-    _PinnedBackend,
-    _PinnedTransport,
-    _read_capped,
-    _resolve_checked,
-    _tls,
+    network_errors,
+    parse_object,
+    read_capped,
+    resolve_checked,
     resolve_host,
+    tls_for,
 )
 
 __all__ = ["Exchanged", "exchange"]
@@ -55,11 +55,11 @@ def exchange(
     resolver: Resolver = resolve_host,
 ) -> Exchanged:
     """POST ``form`` (or GET without one) to ``url_text``; 2xx and 4xx answers are returned, others raise."""
-    quiet = _FETCHING.set(True)
+    quiet = FETCHING.set(True)
     try:
         return _exchange(url_text, policy, segment, form, headers or {}, resolver)
     finally:
-        _FETCHING.reset(quiet)
+        FETCHING.reset(quiet)
 
 
 def _exchange(
@@ -72,21 +72,21 @@ def _exchange(
 ) -> Exchanged:
     deadline = time.monotonic() + policy.total_timeout
     target = check_url(url_text, policy, segment)
-    backend = _PinnedBackend(deadline)
+    backend = PinnedBackend(deadline)
     timeout = httpx.Timeout(policy.total_timeout, connect=policy.connect_timeout)
     request = httpx.Request(
         "GET" if form is None else "POST",
         target,
-        headers={**_HEADERS, **extra_headers},
+        headers={**REQUEST_HEADERS, **extra_headers},
         data=form,
         extensions={"timeout": timeout.as_dict()},
     )
     where = shown_url(target)
-    with _PinnedTransport(backend, _tls(policy, segment)) as transport:
-        backend.pins[target.raw_host.decode("ascii").lower()] = _resolve_checked(
+    with PinnedTransport(backend, tls_for(policy, segment)) as transport:
+        backend.pins[target.raw_host.decode("ascii").lower()] = resolve_checked(
             target, policy, resolver, deadline, segment
         )
-        with _network_errors(target, policy, deadline, segment):
+        with network_errors(target, policy, deadline, segment):
             response = transport.handle_request(request)
             try:
                 status = response.status_code
@@ -101,7 +101,7 @@ def _exchange(
                     raise UpstreamFailed(
                         "fetch_status", f"{where} answered HTTP {status} {response.reason_phrase}".rstrip(), segment
                     )
-                body = _read_capped(response, target, policy, segment)
+                body = read_capped(response, target, policy, segment)
                 content_type = response.headers.get("content-type", "")
             finally:
                 response.close()
@@ -109,7 +109,7 @@ def _exchange(
     text = body.decode("utf-8", "replace")
     if "json" in content_type.lower() or body.lstrip()[:1] == b"{":
         try:
-            value, text = _parse_object(body, content_type, str(target), segment)
+            value, text = parse_object(body, content_type, str(target), segment)
         except InputError:
             if 200 <= status < 300:
                 raise

@@ -36,7 +36,23 @@ from .errors import UpstreamFailed, shown, shown_url
 from .policy import DEFAULT_PORTS, FetchPolicy
 from .rules import check_addresses, check_url, host_port
 
-__all__ = ["CA_BUNDLE_ENV", "FetchedDocument", "Resolver", "fetch_document", "resolve_host"]
+# The pinned transport's parts are public to this package: exchange.py (OAuth POSTs) reuses them.
+__all__ = [
+    "CA_BUNDLE_ENV",
+    "FETCHING",
+    "REQUEST_HEADERS",
+    "FetchedDocument",
+    "PinnedBackend",
+    "PinnedTransport",
+    "Resolver",
+    "fetch_document",
+    "network_errors",
+    "parse_object",
+    "read_capped",
+    "resolve_checked",
+    "resolve_host",
+    "tls_for",
+]
 
 CA_BUNDLE_ENV = "JWTLENS_FETCH_CA_BUNDLE"
 
@@ -44,7 +60,7 @@ CA_BUNDLE_ENV = "JWTLENS_FETCH_CA_BUNDLE"
 Resolver = Callable[[str, int], Sequence[str]]
 
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-_HEADERS = {
+REQUEST_HEADERS = {
     "Accept": "application/json, application/jwk-set+json;q=0.9",
     # Decompressing is where a small body becomes a large one; ask for none.
     "Accept-Encoding": "identity",
@@ -53,14 +69,14 @@ _HEADERS = {
 
 #: httpx's and httpcore's loggers: their DEBUG trace holds raw response headers (a Location may carry a secret)
 _LIBRARY_LOGGERS = ("httpx", "httpcore.connection", "httpcore.http11", "httpcore.http2", "httpcore.proxy")
-_FETCHING: contextvars.ContextVar[bool] = contextvars.ContextVar("jwtlens_fetching", default=False)
+FETCHING: contextvars.ContextVar[bool] = contextvars.ContextVar("jwtlens_fetching", default=False)
 
 
 class _QuietWhileFetching(logging.Filter):
     """Drops the libraries' records made during jwtlens's own fetches; other users of httpx are untouched."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not _FETCHING.get()
+        return not FETCHING.get()
 
 
 _QUIET = _QuietWhileFetching()
@@ -117,7 +133,7 @@ def _call_with_timeout(resolver: Resolver, host: str, port: int, timeout: float)
     return outcome[0]
 
 
-def _resolve_checked(
+def resolve_checked(
     url: httpx.URL, policy: FetchPolicy, resolver: Resolver, deadline: float, segment: str
 ) -> tuple[str, ...]:
     """The addresses to connect to for ``url``'s host, each checked against the forbidden ranges."""
@@ -181,7 +197,7 @@ class _DeadlineStream(httpcore.NetworkStream):
         return self._stream.get_extra_info(info)
 
 
-class _PinnedBackend(httpcore.NetworkBackend):
+class PinnedBackend(httpcore.NetworkBackend):
     def __init__(self, deadline: float) -> None:
         self.pins: dict[str, tuple[str, ...]] = {}
         self._deadline = deadline
@@ -221,13 +237,13 @@ class _ResponseStream(httpx.SyncByteStream):
         self._response.close()
 
 
-class _PinnedTransport(httpx.BaseTransport):
+class PinnedTransport(httpx.BaseTransport):
     """httpx over an httpcore pool whose network backend connects only to pinned addresses.
 
     Called directly, not through httpx.Client, whose INFO log line would carry the full URL (query included).
     """
 
-    def __init__(self, backend: _PinnedBackend, tls: ssl.SSLContext) -> None:
+    def __init__(self, backend: PinnedBackend, tls: ssl.SSLContext) -> None:
         self._pool = httpcore.ConnectionPool(ssl_context=tls, network_backend=backend, http1=True, http2=False)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -274,7 +290,7 @@ def _tls_problem(exc: BaseException) -> str | None:
 
 
 @contextmanager
-def _network_errors(url: httpx.URL, policy: FetchPolicy, deadline: float, segment: str) -> Iterator[None]:
+def network_errors(url: httpx.URL, policy: FetchPolicy, deadline: float, segment: str) -> Iterator[None]:
     where = host_port(url)
     try:
         yield
@@ -304,7 +320,7 @@ def _network_errors(url: httpx.URL, policy: FetchPolicy, deadline: float, segmen
         raise UpstreamFailed(code, f"The connection to {where} broke: {detail}", segment) from None
 
 
-def _read_capped(response: httpx.Response, url: httpx.URL, policy: FetchPolicy, segment: str) -> bytes:
+def read_capped(response: httpx.Response, url: httpx.URL, policy: FetchPolicy, segment: str) -> bytes:
     too_large = UpstreamFailed(
         "fetch_too_large",
         f"The response from {shown_url(url)} is larger than {policy.max_bytes // 1024} KB; jwtlens stops there",
@@ -335,8 +351,8 @@ def _get(
 ) -> tuple[str | None, bytes, str]:
     """GET ``url`` once: (Location to follow, or None with the body and its content type)."""
     timeout = httpx.Timeout(policy.total_timeout, connect=policy.connect_timeout)
-    request = httpx.Request("GET", url, headers=_HEADERS, extensions={"timeout": timeout.as_dict()})
-    with _network_errors(url, policy, deadline, segment):
+    request = httpx.Request("GET", url, headers=REQUEST_HEADERS, extensions={"timeout": timeout.as_dict()})
+    with network_errors(url, policy, deadline, segment):
         response = transport.handle_request(request)
         try:
             if response.status_code in _REDIRECT_STATUSES:
@@ -354,12 +370,12 @@ def _get(
                     f"{shown_url(url)} answered HTTP {response.status_code} {response.reason_phrase}".rstrip(),
                     segment,
                 )
-            return None, _read_capped(response, url, policy, segment), response.headers.get("content-type", "")
+            return None, read_capped(response, url, policy, segment), response.headers.get("content-type", "")
         finally:
             response.close()
 
 
-def _parse_object(body: bytes, content_type: str, url: str, segment: str) -> tuple[dict[str, Any], str]:
+def parse_object(body: bytes, content_type: str, url: str, segment: str) -> tuple[dict[str, Any], str]:
     hint = " (it was sent as text/html: is this the right URL?)" if "html" in content_type.lower() else ""
     where = shown_url(url)
     try:
@@ -378,7 +394,7 @@ def _parse_object(body: bytes, content_type: str, url: str, segment: str) -> tup
     return parsed.value, text
 
 
-def _tls(policy: FetchPolicy, segment: str) -> ssl.SSLContext:
+def tls_for(policy: FetchPolicy, segment: str) -> ssl.SSLContext:
     try:
         return _tls_context(policy.ca_bundle)
     except (OSError, ssl.SSLError) as exc:
@@ -389,22 +405,22 @@ def _tls(policy: FetchPolicy, segment: str) -> ssl.SSLContext:
 
 def fetch_document(url_text: str, policy: FetchPolicy, resolver: Resolver, segment: str) -> FetchedDocument:
     """GET the JSON object at ``url_text``, following redirects the rules allow; never from a cache."""
-    quiet = _FETCHING.set(True)
+    quiet = FETCHING.set(True)
     try:
         return _fetch(url_text, policy, resolver, segment)
     finally:
-        _FETCHING.reset(quiet)
+        FETCHING.reset(quiet)
 
 
 def _fetch(url_text: str, policy: FetchPolicy, resolver: Resolver, segment: str) -> FetchedDocument:
     deadline = time.monotonic() + policy.total_timeout
     target = check_url(url_text, policy, segment)
-    backend = _PinnedBackend(deadline)
+    backend = PinnedBackend(deadline)
     redirects: list[str] = []
     seen = {str(target)}
-    with _PinnedTransport(backend, _tls(policy, segment)) as transport:
+    with PinnedTransport(backend, tls_for(policy, segment)) as transport:
         while True:
-            pinned = _resolve_checked(target, policy, resolver, deadline, segment)
+            pinned = resolve_checked(target, policy, resolver, deadline, segment)
             backend.pins[target.raw_host.decode("ascii").lower()] = pinned
             location, body, content_type = _get(transport, target, policy, deadline, segment)
             if location is None:
@@ -430,5 +446,5 @@ def _fetch(url_text: str, policy: FetchPolicy, resolver: Resolver, segment: str)
                 )
             seen.add(str(following))
             target = following
-    value, text = _parse_object(body, content_type, str(target), segment)
+    value, text = parse_object(body, content_type, str(target), segment)
     return FetchedDocument(url_text, value, text, time.time(), tuple(redirects))

@@ -14,10 +14,10 @@ from .algorithms import DEFAULT_MAX_P2C, JWE_ALGORITHMS, JWE_ENCRYPTIONS, Regist
 from .checks import Failure, check_alg, check_enc, check_p2c, check_p2s, mismatch
 from .parse import short_salt
 
-__all__ = ["encrypt_jwe"]
+__all__ = ["encrypt_jwe", "pick_for_encrypt"]
 
 
-def _pick_for_encrypt(key_input: KeyInput, header: dict[str, Any]) -> ParsedKey:
+def pick_for_encrypt(key_input: KeyInput, header: dict[str, Any]) -> ParsedKey:
     kid = header.get("kid")
     picked = key_input.pick(kid)
     if picked is not None:
@@ -83,7 +83,7 @@ def encrypt_jwe(
             "key_missing", "Encrypting needs a key: a public key, a shared secret or (PBES2) a password", "key"
         )
     key_input = parse_key(key_text, secret_encoding, max_size=max_key)
-    parsed = _pick_for_encrypt(key_input, header)
+    parsed = pick_for_encrypt(key_input, header)
     reason = mismatch(alg, enc, header, parsed, "encrypt")
     if reason is not None:
         raise InputError("key_mismatch", f"Cannot encrypt: {reason}", "key")

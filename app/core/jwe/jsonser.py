@@ -22,7 +22,7 @@ from ..keys import DEFAULT_MAX_KEY, KeyInput, parse_key
 from ..tokens import header_object
 from .algorithms import DEFAULT_MAX_P2C, Registry
 from .decrypt import DecryptResult, decrypt_decoded
-from .encrypt import _pick_for_encrypt, encrypt_jwe
+from .encrypt import encrypt_jwe, pick_for_encrypt
 from .parse import DecodedJWE, examined
 
 __all__ = ["JWEJSON", "MAX_RECIPIENTS", "RecipientsResult", "decode_jwe_json", "decrypt_jwe_json", "encrypt_jwe_json"]
@@ -195,7 +195,7 @@ def encrypt_jwe_json(
             raise InputError(
                 exc.problem.code, f"Recipient {index}: {exc.problem.message}", exc.problem.segment
             ) from None
-        parsed = _pick_for_encrypt(parse_key(key_text, secret_encoding, max_size=max_key), merged)
+        parsed = pick_for_encrypt(parse_key(key_text, secret_encoding, max_size=max_key), merged)
         obj.add_recipient(dict(header) or None, parsed.key)
         algs.add(merged["alg"])
     registry = Registry((*algs, protected.get("enc") or (unprotected or {}).get("enc", ""), "DEF"), DEFAULT_MAX_P2C)
