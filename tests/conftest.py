@@ -1,29 +1,22 @@
-"""Shared fixtures: the app in-process, and keys made once per session."""
+"""Shared fixtures: the app in-process, and keys made once per session (from tests/makers.py)."""
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import Any
 
 import pytest
+from fastapi import routing
 from fastapi.testclient import TestClient
-from joserfc.jwk import ECKey, OctKey, OKPKey, RSAKey
 from jwtlens.config import Settings
-from jwtlens.main import create_app
 
-NOW = 1_800_000_000  # a fixed "now" for claim checks: 2027-01-15T08:00:00Z
+from tests.makers import KeyPair, ec_key, new_secret, okp_key, pair_of, rsa_key
+from tests.servers import local_client
 
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
     return Settings(db_path=tmp_path / "jwtlens.sqlite3")
-
-
-def local_client(settings: Settings) -> TestClient:
-    """The app in-process, addressed as http://127.0.0.1 like a browser on this machine."""
-    return TestClient(create_app(settings), base_url="http://127.0.0.1")
 
 
 @pytest.fixture
@@ -32,42 +25,35 @@ def client(settings: Settings) -> Iterator[TestClient]:
         yield test_client
 
 
-@dataclass(frozen=True)
-class KeyPair:
-    alg: str
-    private_pem: str
-    public_pem: str
-    public_jwk: str
-
-
-def _pair(alg: str, key: RSAKey | ECKey | OKPKey) -> KeyPair:
-    return KeyPair(
-        alg,
-        key.as_pem(private=True).decode(),
-        key.as_pem(private=False).decode(),
-        json.dumps(key.as_dict(private=False)),
-    )
-
-
 @pytest.fixture(scope="session")
 def rsa_pair() -> KeyPair:
-    return _pair("RS256", RSAKey.generate_key(2048))
+    return pair_of("RS256", rsa_key(2048))
 
 
 @pytest.fixture(scope="session")
 def ec_pair() -> KeyPair:
-    return _pair("ES256", ECKey.generate_key("P-256"))
+    return pair_of("ES256", ec_key("P-256"))
 
 
 @pytest.fixture(scope="session")
 def ed_pair() -> KeyPair:
-    return _pair("EdDSA", OKPKey.generate_key("Ed25519"))
+    return pair_of("EdDSA", okp_key("Ed25519"))
 
 
 @pytest.fixture(scope="session")
 def secret() -> str:
-    return OctKey.generate_key(256).as_dict(private=True)["k"]  # 43 url-safe characters
+    return new_secret()
 
 
-def future(seconds: int = 3600) -> int:
-    return int(time.time()) + seconds
+@pytest.fixture
+def handed(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """What the handlers returned, before FastAPI validated and serialized it against the declared model."""
+    seen: list[Any] = []
+    original = routing.serialize_response
+
+    async def spy(**kwargs: Any) -> Any:
+        seen.append(kwargs["response_content"])
+        return await original(**kwargs)
+
+    monkeypatch.setattr(routing, "serialize_response", spy)
+    return seen

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from typing import Any
@@ -10,17 +9,15 @@ from typing import Any
 from joserfc import jws
 from joserfc.jwk import ECKey, OKPKey
 
-
-def b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+from tests.makers import b64url
 
 
 def disclosure(salt: str, *rest: Any) -> str:
-    return b64(json.dumps([salt, *rest]).encode())
+    return b64url(json.dumps([salt, *rest]).encode())
 
 
 def digest(text: str, alg: str = "sha256") -> str:
-    return b64(hashlib.new(alg, text.encode()).digest())
+    return b64url(hashlib.new(alg, text.encode()).digest())
 
 
 def signed(header: dict[str, Any], payload: dict[str, Any], key: ECKey | OKPKey) -> str:

@@ -1,4 +1,4 @@
-"""Real servers the tests start on 127.0.0.1: a free port, and waiting until one answers."""
+"""Servers for tests: the app in-process, and real servers on 127.0.0.1 (a free port, waiting until one answers)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+
+from fastapi.testclient import TestClient
+from jwtlens.config import Settings
+from jwtlens.main import create_app
 
 
 def free_port() -> int:
@@ -29,3 +33,8 @@ def wait_for(url: str, proc: subprocess.Popen[str] | subprocess.Popen[bytes], ti
         except OSError:
             time.sleep(0.1)
     raise AssertionError(f"{url} did not answer within {timeout} s")
+
+
+def local_client(settings: Settings) -> TestClient:
+    """The app in-process, addressed as http://127.0.0.1 like a browser on this machine."""
+    return TestClient(create_app(settings), base_url="http://127.0.0.1")

@@ -6,8 +6,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-APP = ROOT / "app"
+from tests.paths import APP, ROOT
 
 
 def _private_imports(path: Path) -> list[str]:

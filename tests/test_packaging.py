@@ -17,10 +17,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from servers import free_port, wait_for
 
-ROOT = Path(__file__).resolve().parents[1]
-APP = ROOT / "app"
+from tests.paths import APP, ROOT
+from tests.servers import free_port, wait_for
 
 pytestmark = pytest.mark.slow
 

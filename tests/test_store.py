@@ -15,7 +15,8 @@ from jwtlens.config import Settings
 from jwtlens.core import sign
 from jwtlens.store import Profile, Store
 
-from tests.conftest import future, local_client
+from tests.makers import future
+from tests.servers import local_client
 
 
 @pytest.fixture

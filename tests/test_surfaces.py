@@ -7,7 +7,6 @@ internal name leaking into what the user reads.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -28,7 +27,7 @@ from jwtlens.core.jwe import encrypt_jwe
 from jwtlens.core.policy import oidc_hash
 from jwtlens.web.policyform import fields_from_policy
 
-from tests.conftest import KeyPair, future
+from tests.makers import KeyPair, b64url, future
 
 SECRET = "surface-secret-0123456789-abcdefghijkl"  # 38 bytes: long enough for HS256
 SHARED = "A" * 43  # a 256-bit key, base64url: the JWE's dir key
@@ -56,10 +55,6 @@ def _hmac_attack(key_text: str) -> str:
     signing_input = f"{b64url(json.dumps({'alg': 'HS256'}).encode())}.{b64url(json.dumps({'sub': 'ada'}).encode())}"
     mac = hmac.new(key_text.encode(), signing_input.encode(), hashlib.sha256).digest()
     return f"{signing_input}.{b64url(mac)}"
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def _signed(pair: str, claims: dict[str, Any] | None = None) -> Callable[[dict[str, KeyPair]], str]:

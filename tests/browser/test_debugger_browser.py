@@ -16,14 +16,15 @@ from typing import Any
 
 import jwt
 import pytest
-from joserfc.jwk import RSAKey
 from playwright.sync_api import Locator, Page, expect
+
+from tests.makers import rsa_key
 
 pytestmark = pytest.mark.browser
 
 SECRET = secrets.token_urlsafe(32)  # 43 characters, 256 bits: comfortably above HS256's 32-byte minimum
 WRONG_SECRET = secrets.token_urlsafe(32)
-RSA_PUBLIC_PEM = RSAKey.generate_key(2048).as_pem(private=False).decode()
+RSA_PUBLIC_PEM = rsa_key(2048, which=1).as_pem(private=False).decode()
 SUB = "browser-test-user-7f3a"
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,9 +14,10 @@ from jwtlens.core.errors import InputError
 from jwtlens.core.inspect import KeyText, inspect
 from jwtlens.core.policy import Policy, ReplayGuard
 
+from tests.paths import VECTORS
 from tests.sdjwt_tokens import dpop_proof, signed
 
-VECTORS = json.loads((Path(__file__).parents[2] / "../shared/vectors/rfc-examples/sdjwt-dpop.json").read_text())
+VECTORS = json.loads((VECTORS / "rfc-examples" / "sdjwt-dpop.json").read_text())
 RFC = VECTORS["rfc9449"]
 NOW = 1_800_000_000
 URL = "https://api.example.com/v1/items"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +13,8 @@ from jwtlens.core import InputError
 from jwtlens.core.inspect import KeyText, inspect
 from jwtlens.core.sign_json import sign_serialized
 
-VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "vectors"
+from tests.paths import VECTORS
+
 if not VECTORS.exists():
     pytest.skip("test vectors not found next to the repository", allow_module_level=True)
 RFC = json.loads((VECTORS / "rfc-examples" / "jose-json-detached-thumbprint-mldsa.json").read_text("utf-8"))

@@ -16,6 +16,7 @@ from jwtlens.core.keys import MAX_RSA_BITS, cache_info
 from jwtlens.core.keytools import convert_key
 
 from tests.keyforms import b64, material, pem, wrapped
+from tests.makers import b64url
 
 #: generous: refusing takes milliseconds; cryptography's check of a 16384-bit private key takes seconds
 _QUICK = 2.0
@@ -25,10 +26,6 @@ def _problem(text: str, **kwargs) -> tuple[str, str]:
     with pytest.raises(InputError) as info:
         parse_key(text, **kwargs)
     return info.value.problem.code, info.value.problem.message
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def _unb64url(text: str) -> bytes:
@@ -71,7 +68,7 @@ def _big_rsa() -> dict[str, object]:
     values = (n, e, d, p, q, d % (p - 1), d % (q - 1), pow(q, -1, p))
     jwk = {
         "kty": "RSA",
-        **{k: _b64url(v.to_bytes((v.bit_length() + 7) // 8, "big")) for k, v in zip(names, values, strict=True)},
+        **{k: b64url(v.to_bytes((v.bit_length() + 7) // 8, "big")) for k, v in zip(names, values, strict=True)},
     }
     return {"n": n, "pkcs1": pkcs1, "pkcs8": pkcs8, "spki": spki, "jwk": jwk}
 
@@ -231,7 +228,7 @@ def test_ec_coordinates_of_the_wrong_length(curve, crv, size, member, change):
             break
     raw = b"\x00" + raw if change == "leading zero added" else raw[1:]
     assert len(raw) != size
-    jwk[member] = _b64url(raw)
+    jwk[member] = b64url(raw)
     parsed = parse_key(json.dumps(jwk)).keys[0]
     expected = f"is {len(raw)} bytes; RFC 7518 {_SECTIONS[member]} requires exactly {size} bytes for {crv}"
     assert any(expected in v for v in parsed.violations)
@@ -264,7 +261,7 @@ def test_okp_public_x_or_d_of_the_wrong_length_cannot_be_read(cls, crv, size, de
     jwk = _okp(cls)
     for member, value in (("x", {"kty": "OKP", "crv": crv, "x": jwk["x"]}), ("d", dict(jwk))):
         raw = _unb64url(value[member])
-        value[member] = _b64url(raw[:delta] if delta < 0 else raw + b"\x00")
+        value[member] = b64url(raw[:delta] if delta < 0 else raw + b"\x00")
         code, message = _problem(json.dumps(value))
         assert code == "jwk_invalid" and "RFC 8037 §2" in message and f"requires {size} bytes for {crv}" in message
 
@@ -289,7 +286,7 @@ def test_okp_private_jwk_whose_x_is_not_ds(cls, crv, size):
 @pytest.mark.parametrize(("cls", "crv", "size"), _OKP, ids=[o[1] for o in _OKP])
 def test_okp_private_jwk_with_a_short_x_is_a_violation(cls, crv, size):
     jwk = _okp(cls)
-    wrong = {**jwk, "x": _b64url(_unb64url(jwk["x"])[:-1])}
+    wrong = {**jwk, "x": b64url(_unb64url(jwk["x"])[:-1])}
     key = parse_key(json.dumps(wrong)).keys[0]
     assert any(f"x is {size - 1} bytes; RFC 8037 §2 requires {size} bytes" in v for v in key.violations)
     assert key.thumbprint == parse_key(json.dumps(jwk)).keys[0].thumbprint

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +12,9 @@ from jwtlens.cli import main
 from jwtlens.core import InputError, parse_key, sign, verify
 from jwtlens.core.keytools import OCT_SIZES, convert_key, generate_key
 
-VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "vectors"
+from tests.makers import b64url
+from tests.paths import VECTORS
+
 if not VECTORS.exists():
     pytest.skip("test vectors not found next to the repository", allow_module_level=True)
 EXAMPLES = json.loads((VECTORS / "rfc-examples" / "jose-json-detached-thumbprint-mldsa.json").read_text("utf-8"))[
@@ -23,16 +24,12 @@ ALGS = ["ML-DSA-44", "ML-DSA-65", "ML-DSA-87"]
 PUBLIC = {"ML-DSA-44": mldsa.MLDSA44PublicKey, "ML-DSA-65": mldsa.MLDSA65PublicKey, "ML-DSA-87": mldsa.MLDSA87PublicKey}
 
 
-def b64u(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
 def public_jwk(alg: str) -> dict[str, Any]:
-    return {"kty": "AKP", "alg": alg, "pub": b64u(bytes.fromhex(EXAMPLES[alg]["raw_public_key"]))}
+    return {"kty": "AKP", "alg": alg, "pub": b64url(bytes.fromhex(EXAMPLES[alg]["raw_public_key"]))}
 
 
 def private_jwk(alg: str) -> dict[str, Any]:
-    return {**public_jwk(alg), "priv": b64u(bytes.fromhex(EXAMPLES[alg]["seed"]))}
+    return {**public_jwk(alg), "priv": b64url(bytes.fromhex(EXAMPLES[alg]["seed"]))}
 
 
 @pytest.mark.parametrize("alg", ALGS)
@@ -70,7 +67,7 @@ def test_rfc9964_changed_token_never_verifies(alg: str, segment: int):
         header = json.loads(text)
         header["kid"] = header["kid"][:-1] + ("A" if header["kid"][-1] != "A" else "B")
         changed = bytearray(json.dumps(header).encode())
-    parts[segment] = b64u(bytes(changed))
+    parts[segment] = b64url(bytes(changed))
     result = verify(".".join(parts), json.dumps(public_jwk(alg)))
     assert not result.signature.valid and not result.verified
 
@@ -84,7 +81,7 @@ def test_parameter_set_must_match_the_token():
 def test_an_akp_key_never_verifies_another_family(alg: str):
     token = sign({"alg": "HS256"}, {"sub": "x"}, "s" * 32).token
     token = EXAMPLES["ML-DSA-44"]["jws"] if alg != "HS256" else token
-    header = b64u(json.dumps({"alg": alg}).encode())
+    header = b64url(json.dumps({"alg": alg}).encode())
     forged = ".".join([header, *token.split(".")[1:]])
     assert not verify(forged, json.dumps(public_jwk("ML-DSA-44"))).signature.valid
 
@@ -116,9 +113,9 @@ def test_signing_with_the_private_seed_matches_cryptography():
     ("change", "words"),
     [
         ({"alg": "ML-DSA-99"}, "names its parameter set"),
-        ({"pub": b64u(b"x" * 10)}, "public keys are 1312"),
-        ({"priv": b64u(b"x" * 31)}, "an ML-DSA seed is 32"),
-        ({"priv": b64u(b"\x01" * 32)}, "not the public key of its priv"),
+        ({"pub": b64url(b"x" * 10)}, "public keys are 1312"),
+        ({"priv": b64url(b"x" * 31)}, "an ML-DSA seed is 32"),
+        ({"priv": b64url(b"\x01" * 32)}, "not the public key of its priv"),
         ({"pub": 5}, "pub must be a base64url string"),
     ],
 )

@@ -13,11 +13,9 @@ from joserfc.jwk import RSAKey
 from jwtlens.core import InputError, sign, verify
 from jwtlens.core.keys import parse_key
 
+from tests.makers import b64url_uint
+
 MEMBERS = ("n", "e", "d", "p", "q", "dp", "dq", "qi")
-
-
-def _b64(number: int) -> str:
-    return base64.urlsafe_b64encode(number.to_bytes((number.bit_length() + 7) // 8, "big")).rstrip(b"=").decode()
 
 
 def _int(text: str) -> int:
@@ -55,7 +53,7 @@ def test_an_8192_bit_private_key_loads_without_the_slow_check(big, form):
 def test_a_private_jwk_whose_members_disagree_is_refused(member):
     key = rsa.generate_private_key(65537, 2048)
     data = RSAKey(key, key).as_dict(private=True)
-    data[member] = _b64(_int(data[member]) + 2)
+    data[member] = b64url_uint(_int(data[member]) + 2)
     with pytest.raises(InputError) as info:
         parse_key(json.dumps(data))
     assert info.value.problem.segment == "key" and data[member] not in info.value.problem.message

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,9 +19,10 @@ from sd_jwt.holder import SDJWTHolder
 from sd_jwt.issuer import SDJWTIssuer
 from sd_jwt.verifier import SDJWTVerifier
 
+from tests.paths import VECTORS
 from tests.sdjwt_tokens import digest, disclosure, issue, key_binding, signed
 
-VECTORS = json.loads((Path(__file__).parents[2] / "../shared/vectors/rfc-examples/sdjwt-dpop.json").read_text())
+VECTORS = json.loads((VECTORS / "rfc-examples" / "sdjwt-dpop.json").read_text())
 RFC = VECTORS["rfc9901"]
 NOW = 1_800_000_000
 AUD, NONCE = "https://verifier.example", "n-0S6_WzA2Mj"

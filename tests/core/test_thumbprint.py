@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import hashes
@@ -12,7 +11,8 @@ from jwtlens.core import InputError
 from jwtlens.core.keytools import convert_key, generate_key
 from jwtlens.core.thumbprint import jwk_thumbprint, thumbprint_uri, thumbprints
 
-VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "vectors"
+from tests.paths import VECTORS
+
 if not VECTORS.exists():
     pytest.skip("test vectors not found next to the repository", allow_module_level=True)
 RFC = json.loads((VECTORS / "rfc-examples" / "jose-json-detached-thumbprint-mldsa.json").read_text("utf-8"))

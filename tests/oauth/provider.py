@@ -20,7 +20,8 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 import httpx
-from servers import free_port
+
+from tests.servers import free_port
 
 OIDC_PROVIDER = "oidc-provider@9"
 SERVER_SCRIPT = Path(__file__).parent / "idp" / "server.mjs"

@@ -14,36 +14,8 @@ from jwtlens.oauth import FlowStore, pkce_challenge
 from jwtlens.web.oauth_routes import FLOW_COOKIE
 
 from tests.oauth.conftest import CALLBACK
-from tests.oauth.provider import Callback, Provider, sign_in
-
-
-def start(client: TestClient, provider: Provider, **fields: str) -> str:
-    form = {"issuer": provider.issuer, "client_id": provider.client_id, "client_secret": provider.client_secret}
-    response = client.post("/oauth/start", data={**form, **fields})
-    assert response.status_code == 200, response.text
-    url: str = response.context["authorization_url"]
-    assert response.headers["hx-redirect"] == url  # htmx sends the browser on by itself
-    return url
-
-
-def deliver(client: TestClient, callback: Callback, provider: Provider) -> object:
-    """The browser arriving at /callback: a GET (query), or the provider's auto-submitted form (form_post)."""
-    if callback.method == "POST":
-        posted = client.post("/callback", data=callback.form, headers={"Origin": provider.issuer})
-        assert posted.status_code == 303 and posted.headers["location"] == "/callback", posted.text
-        return client.get("/callback")
-    parts = urlsplit(callback.url)
-    return client.get(f"{parts.path}?{parts.query}")
-
-
-def finish(client: TestClient, provider: Provider, **fields: str) -> dict:
-    callback = sign_in(start(client, provider, **fields), CALLBACK)
-    response = deliver(client, callback, provider)
-    assert response.status_code == 303, response.text
-    assert response.headers["location"] == "/oauth/result"  # a clean URL: no code, no state
-    page = client.get("/oauth/result")
-    assert page.status_code == 200
-    return page.context  # type: ignore[no-any-return]
+from tests.oauth.flows import deliver, finish, start
+from tests.oauth.provider import Provider, sign_in
 
 
 def test_pkce_challenge_matches_rfc_7636_appendix_b() -> None:

@@ -9,9 +9,9 @@ import jwt as pyjwt
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.oauth.flows import finish
 from tests.oauth.provider import Provider
-from tests.oauth.test_code_flow import finish
-from tests.web.test_openapi import answer, handed  # noqa: F401 (handed is a fixture)
+from tests.web.answers import answer
 
 RESOURCE = "urn:jwtlens:test-api"
 
@@ -144,7 +144,7 @@ def test_canary_secret_in_no_log_line(
 def test_answers_pass_through_their_declared_model_unchanged(
     app_client: TestClient,
     provider: Provider,
-    handed: list[object],  # noqa: F811 (the fixture imported above)
+    handed: list[object],
 ) -> None:
     base = {"issuer": provider.issuer, "client_id": provider.client_id, "client_secret": provider.client_secret}
     for extra in ({}, {"resource": RESOURCE}):

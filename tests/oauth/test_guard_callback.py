@@ -10,8 +10,8 @@ from jwtlens.config import Settings
 from jwtlens.main import create_app
 
 from tests.oauth.conftest import CALLBACK
+from tests.oauth.flows import deliver
 from tests.oauth.provider import Provider, sign_in
-from tests.oauth.test_code_flow import deliver
 
 TOKEN = "guard-test-access-token-5d1f"
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from jwcrypto import jwk as jc_jwk
 from jwcrypto import jws as jc_jws
 
-VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "vectors"
+from tests.paths import VECTORS
+
 if not VECTORS.exists():
     pytest.skip("test vectors not found next to the repository", allow_module_level=True)
 RFC = json.loads((VECTORS / "rfc-examples" / "jose-json-detached-thumbprint-mldsa.json").read_text("utf-8"))

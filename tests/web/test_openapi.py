@@ -8,79 +8,20 @@ from __future__ import annotations
 
 import json
 from types import UnionType
-from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import jwt
 import pytest
-from fastapi import routing
-from fastapi.responses import HTMLResponse, Response
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from jwcrypto import jwe as jwcrypto_jwe
 from jwcrypto import jwk as jwcrypto_jwk
 from jwtlens.config import Settings
-from jwtlens.web import api, keys_api, oauth_routes, pages, profiles
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 
-from tests.conftest import NOW, KeyPair, future, local_client
 from tests.idp_stub import running_stub
-
-ROUTERS = (api.router, keys_api.router, profiles.router, pages.router, oauth_routes.router)
-
-
-@pytest.fixture
-def handed(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """What the handlers returned, before FastAPI validated and serialized it against the declared model."""
-    seen: list[Any] = []
-    original = routing.serialize_response
-
-    async def spy(**kwargs: Any) -> Any:
-        seen.append(kwargs["response_content"])
-        return await original(**kwargs)
-
-    monkeypatch.setattr(routing, "serialize_response", spy)
-    return seen
-
-
-def _json_routes() -> list[APIRoute]:
-    """The routes of the routers that answer JSON (the fragments router answers HTML only)."""
-    routes = [r for router in ROUTERS for r in router.routes if isinstance(r, APIRoute)]
-    return [r for r in routes if getattr(r.response_class, "value", r.response_class) is not HTMLResponse]
-
-
-def _route(method: str, path: str) -> APIRoute:
-    (route,) = [r for r in _json_routes() if r.path == path and method in r.methods]
-    return route
-
-
-def _returns_a_response(route: APIRoute) -> bool:
-    returned = get_type_hints(route.endpoint).get("return")
-    return isinstance(returned, type) and issubclass(returned, Response)
-
-
-def _text(data: Any) -> str:
-    return json.dumps(data, sort_keys=True)
-
-
-def answer(client: TestClient, handed: list[Any], method: str, path: str, body: Any = None, **params: str) -> Any:
-    """The 200 answer, checked against the route's declared model and against what the handler built."""
-    handed.clear()
-    response = client.request(method, path.format(**params), json=body)
-    assert response.status_code == 200, response.text
-    wire = response.json()
-    route = _route(method, path)
-    adapter: TypeAdapter[Any] = TypeAdapter(route.response_model)
-    again = adapter.dump_python(
-        adapter.validate_python(wire), mode="json", exclude_unset=route.response_model_exclude_unset
-    )
-    assert _text(again) == _text(wire)  # the answer fits its model, member for member
-    if _returns_a_response(route):  # the export: FastAPI sends it as built, without the response step
-        assert handed == []
-        return wire
-    (built,) = handed
-    built = built.model_dump(mode="json") if isinstance(built, BaseModel) else built
-    assert _text(built) == _text(wire)  # nothing dropped, added or reshaped on the way out
-    return wire
+from tests.makers import NOW, KeyPair, future
+from tests.servers import local_client
+from tests.web.answers import answer, json_routes
 
 
 def spec_200(client: TestClient, path: str) -> dict[str, Any]:
@@ -95,7 +36,7 @@ def spec_200(client: TestClient, path: str) -> dict[str, Any]:
 
 
 def test_every_json_route_declares_a_model():
-    routes = _json_routes()
+    routes = json_routes()
     assert len(routes) >= 16  # the API and /healthz: a vanished router would not pass unnoticed
     for route in routes:
         models = _models(route.response_model)
@@ -113,7 +54,7 @@ def test_openapi_names_a_model_for_every_200(client):
     spec = client.get("/openapi.json").json()
     schemas = spec["components"]["schemas"]
     documented = {(method.upper(), path): op for path, ops in spec["paths"].items() for method, op in ops.items()}
-    api = {(m, r.path) for r in _json_routes() if r.path.startswith("/api/") for m in r.methods}
+    api = {(m, r.path) for r in json_routes() if r.path.startswith("/api/") for m in r.methods}
     assert set(documented) == api  # a route of a router missing from ROUTERS shows up here
     for where, op in documented.items():
         schema = op["responses"]["200"]["content"]["application/json"]["schema"]

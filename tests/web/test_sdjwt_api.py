@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from joserfc.jwk import ECKey
 from jwtlens.core.dpop import ath_of
 
+from tests.paths import VECTORS
 from tests.sdjwt_tokens import disclosure, dpop_proof, issue, key_binding, signed
 
-VECTORS = json.loads((Path(__file__).parents[2] / "../shared/vectors/rfc-examples/sdjwt-dpop.json").read_text())
+VECTORS = json.loads((VECTORS / "rfc-examples" / "sdjwt-dpop.json").read_text())
 SD, DPOP = VECTORS["rfc9901"], VECTORS["rfc9449"]
 NOW = 1_800_000_000
 URL = "https://api.example.com/v1/items"

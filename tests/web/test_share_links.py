@@ -6,11 +6,13 @@ import base64
 import json
 
 import pytest
-from joserfc.jwk import ECKey, OctKey, RSAKey
+from joserfc.jwk import OctKey
 from jwtlens.core import parse_key
 
-RSA = RSAKey.generate_key(2048)
-EC = ECKey.generate_key("P-256")
+from tests.makers import ec_key, rsa_key
+
+RSA = rsa_key(2048, which=1)
+EC = ec_key("P-256", which=1)
 
 
 def _bare(pem: str) -> str:

@@ -17,9 +17,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from jwtlens.core import sign
-from servers import free_port
 
 from bench.adversarial import worst_cases
+from tests.servers import free_port
 
 #: generous: a loop blocked by one worst-case request misses it by seconds (bench: p95 ~0.15 s on 2 busy cores)
 HEALTH_BOUND_SECONDS = 2.0

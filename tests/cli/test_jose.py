@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from jwtlens.cli import main
 
-VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors"
+from tests.paths import VECTORS
+
 if not VECTORS.exists():
     pytest.skip("test vectors not found next to the repository", allow_module_level=True)
 RFC7797 = json.loads((VECTORS / "rfc-examples" / "jose-json-detached-thumbprint-mldsa.json").read_text())["rfc7797"]

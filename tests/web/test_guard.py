@@ -10,7 +10,7 @@ from jwtlens.config import Settings
 from jwtlens.core import sign
 from jwtlens.main import create_app
 
-from tests.conftest import future
+from tests.makers import future
 
 CANARY_SECRET = "CANARY-9d1f-secret-value-0123456789abcdef"
 
@@ -381,8 +381,8 @@ def test_an_unexpected_exception_is_a_clean_500_with_the_security_headers(settin
 def test_a_real_jwks_fetch_logs_no_url_query_or_userinfo(tmp_path, caplog):
     from joserfc.jwk import RSAKey
 
-    from tests.conftest import local_client
     from tests.idp_stub import running_stub
+    from tests.servers import local_client
 
     caplog.set_level(logging.DEBUG)
     key = RSAKey.generate_key(2048, parameters={"kid": "k"})

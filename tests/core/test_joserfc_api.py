@@ -13,7 +13,7 @@ from jwtlens.core.algorithms import SUPPORTED, implementation
 from jwtlens.core.jwe import JWE_ALGORITHMS, JWE_ENCRYPTIONS
 from jwtlens.core.jwe.oaep import OAEP_MODELS
 
-APP = Path(__file__).resolve().parents[1] / "app"
+from tests.paths import APP
 
 
 def _joserfc_imports(path: Path) -> list[tuple[int, str]]:

@@ -8,16 +8,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import jwt
 import pytest
 from jwcrypto import jwe as jwcrypto_jwe
 from jwcrypto import jwk as jwcrypto_jwk
 
-from tests.conftest import future
+from tests.makers import future
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 WEB = ("fastapi", "starlette", "uvicorn")
 _REPORT = """
 import json, sys

@@ -11,7 +11,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from servers import free_port, wait_for
+
+from tests.servers import free_port, wait_for
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent

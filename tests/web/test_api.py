@@ -8,8 +8,8 @@ import pytest
 from jwtlens.config import Settings
 from jwtlens.core import SUPPORTED, sign
 
-from tests.conftest import future, local_client
-from tests.test_core_tokens import b64
+from tests.makers import b64url, future
+from tests.servers import local_client
 
 CANARY = "CANARY-s3cr3t-7f3a"
 
@@ -41,14 +41,14 @@ def test_decode_shape(client, secret):
 
 
 def test_decode_non_json_payload_is_null(client):
-    token = f"{b64(json.dumps({'alg': 'HS256'}))}.{b64('hello')}.c2ln"
+    token = f"{b64url(json.dumps({'alg': 'HS256'}))}.{b64url('hello')}.c2ln"
     body = client.post("/api/decode", json={"token": token}).json()
     assert body["payload"] is None and body["payload_text"] == "hello"
 
 
 def test_decode_non_finite_numbers_are_sent_as_strings(client):
-    payload = b64('{"exp": NaN, "n": 1e400}')
-    token = f"{b64(json.dumps({'alg': 'HS256'}))}.{payload}.c2ln"
+    payload = b64url('{"exp": NaN, "n": 1e400}')
+    token = f"{b64url(json.dumps({'alg': 'HS256'}))}.{payload}.c2ln"
     body = client.post("/api/decode", json={"token": token}).json()
     assert body["payload"] == {"exp": "NaN", "n": "Infinity"}
 
@@ -59,10 +59,10 @@ def test_decode_non_finite_numbers_are_sent_as_strings(client):
         ("abc", "token_segments", "token"),
         ("a.b.c.d", "token_segments", "token"),
         ("!!.e30.c2ln", "bad_base64url", "header"),
-        (f"{b64('{')}.e30.c2ln", "bad_json", "header"),
-        (f"{b64('[]')}.e30.c2ln", "header_not_object", "header"),
-        (f"{b64('{}')}.{b64('{x')}.c2ln", "bad_json", "payload"),
-        (f"{b64('{}')}.e30.c2l*", "bad_base64url", "signature"),
+        (f"{b64url('{')}.e30.c2ln", "bad_json", "header"),
+        (f"{b64url('[]')}.e30.c2ln", "header_not_object", "header"),
+        (f"{b64url('{}')}.{b64url('{x')}.c2ln", "bad_json", "payload"),
+        (f"{b64url('{}')}.e30.c2l*", "bad_base64url", "signature"),
         ("", "token_empty", "token"),
     ],
 )
@@ -118,7 +118,7 @@ def test_verify_algorithms_allowlist(client, secret):
 def test_secret_encodings(client):
     raw = bytes(range(32))
     token = sign({"alg": "HS256"}, {"exp": future()}, raw.hex(), secret_encoding="hex").token
-    for encoding, text in (("hex", raw.hex()), ("base64url", b64(raw))):
+    for encoding, text in (("hex", raw.hex()), ("base64url", b64url(raw))):
         body = client.post("/api/verify", json={"token": token, "key": text, "secret_encoding": encoding}).json()
         assert body["verified"], encoding
 

@@ -8,7 +8,6 @@ Compact JWS here; the JSON serializations and detached content are in tests/core
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 from dataclasses import dataclass
@@ -19,7 +18,9 @@ import pytest
 from jwtlens.core import InputError, VerifyResult, verify
 from jwtlens.core.inspect import KeyText, inspect
 
-VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors"
+from tests.makers import b64url
+from tests.paths import VECTORS
+
 COOKBOOK = VECTORS / "rfc7520-cookbook"
 WYCHEPROOF = VECTORS / "wycheproof"
 
@@ -36,10 +37,6 @@ def _require(path: Path) -> Path:
 
 def _load(path: Path) -> Any:
     return json.loads(_require(path).read_text(encoding="utf-8"))
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def _tamper(token: str, index: int) -> str:
@@ -103,7 +100,7 @@ class CookbookCase:
         if not self.detached:
             return self.compact
         header, _, signature = self.compact.split(".")
-        return f"{header}.{_b64url(self.payload.encode())}.{signature}"
+        return f"{header}.{b64url(self.payload.encode())}.{signature}"
 
     def key_forms(self) -> dict[str, str]:
         public = {k: v for k, v in self.jwk.items() if k not in _PRIVATE_MEMBERS}

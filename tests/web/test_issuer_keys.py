@@ -10,9 +10,10 @@ from joserfc.jwk import RSAKey
 from jwtlens.config import Settings
 from jwtlens.core import sign
 
-from tests.conftest import future, local_client
 from tests.idp_stub import IdPStub, running_stub
-from tests.test_fragments import textarea
+from tests.makers import future
+from tests.servers import local_client
+from tests.web.pages import textarea
 
 
 @pytest.fixture

@@ -10,8 +10,7 @@ import pytest
 from jwtlens.core import SUPPORTED, InputError, Policy, sign, verify
 from jwtlens.core.policy import check_claims
 
-from tests.conftest import NOW, future
-from tests.test_core_tokens import b64
+from tests.makers import NOW, b64url, future
 
 
 def hs(secret: str, payload: dict | None = None, **header) -> str:
@@ -44,8 +43,8 @@ def test_no_key_is_not_verified(secret):
 
 @pytest.mark.parametrize("alg", ["none", "None", "NONE", "nOnE"])
 def test_alg_none_in_any_casing_is_never_verified(alg, secret):
-    header = b64(json.dumps({"alg": alg}))
-    payload = b64(json.dumps({"sub": "admin", "exp": future()}))
+    header = b64url(json.dumps({"alg": alg}))
+    payload = b64url(json.dumps({"sub": "admin", "exp": future()}))
     for signature in ("", "c2ln"):
         result = verify(f"{header}.{payload}.{signature}", secret, algorithms=SUPPORTED)
         assert not result.verified
@@ -61,8 +60,8 @@ def test_stripped_signature_is_invalid(secret):
 
 
 def test_case_variant_alg_is_unsupported_with_hint(secret):
-    header = b64(json.dumps({"alg": "hs256"}))
-    result = verify(f"{header}.{b64('{}')}.c2ln", secret)
+    header = b64url(json.dumps({"alg": "hs256"}))
+    result = verify(f"{header}.{b64url('{}')}.c2ln", secret)
     assert not result.signature.valid and "did you mean HS256?" in result.signature.message
 
 
@@ -77,8 +76,8 @@ def hmac_token(header: dict | str, payload: dict, secret: bytes) -> str:
     import hmac
 
     head = header if isinstance(header, str) else json.dumps(header)
-    unsigned = f"{b64(head)}.{b64(json.dumps(payload))}"
-    return f"{unsigned}.{b64(hmac.new(secret, unsigned.encode(), hashlib.sha256).digest())}"
+    unsigned = f"{b64url(head)}.{b64url(json.dumps(payload))}"
+    return f"{unsigned}.{b64url(hmac.new(secret, unsigned.encode(), hashlib.sha256).digest())}"
 
 
 def test_key_confusion_public_key_as_hmac_secret_is_refused(rsa_pair):
@@ -240,7 +239,7 @@ def test_ecdsa_psychic_signature_is_invalid(ec_pair):
     token = sign({"alg": "ES256"}, {"exp": future()}, ec_pair.private_pem).token
     head = token.rsplit(".", 1)[0]
     for zero in (b"\x00" * 64, bytes.fromhex("3006020100020100")):
-        assert not verify(f"{head}.{b64(zero)}", ec_pair.public_pem).signature.valid
+        assert not verify(f"{head}.{b64url(zero)}", ec_pair.public_pem).signature.valid
 
 
 # --- claims: exp, nbf, iat ---------------------------------------------------
@@ -306,13 +305,13 @@ def test_expired_token_with_good_signature_is_not_verified(secret):
 
 
 def test_nan_exp_in_token_fails_the_claim(secret):
-    header = b64(json.dumps({"alg": "HS256"}))
-    payload = b64('{"exp": NaN}')
+    header = b64url(json.dumps({"alg": "HS256"}))
+    payload = b64url('{"exp": NaN}')
     unsigned = f"{header}.{payload}"
     import hashlib
     import hmac
 
-    signature = b64(hmac.new(secret.encode(), unsigned.encode(), hashlib.sha256).digest())
+    signature = b64url(hmac.new(secret.encode(), unsigned.encode(), hashlib.sha256).digest())
     result = verify(f"{unsigned}.{signature}", secret)
     assert result.signature.valid and not result.verified
     assert "nonfinite_number" in codes(result)
@@ -352,10 +351,6 @@ def test_duplicate_alg_is_a_danger_finding(secret):
     assert dup.severity == "danger" and '"none" then "HS256"' in dup.message
 
 
-def _b64u(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
 def base64url_decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
@@ -384,9 +379,9 @@ def test_ec_coordinates_of_the_wrong_length_are_refused_with_rfc_7518(crv, size)
     assert len(x) == size
     if x[0] != 0:  # a leading zero can be dropped without changing the number: the RFC still forbids it
         x = b"\x00" + x  # one byte too many instead
-        padded = {**public, "x": _b64u(x)}
+        padded = {**public, "x": b64url(x)}
     else:
-        padded = {**public, "x": _b64u(x[1:])}
+        padded = {**public, "x": b64url(x[1:])}
     result = verify(token, json.dumps(padded))
     assert not result.verified and result.verdict.status == 401
     assert verify(token, json.dumps(public)).verified

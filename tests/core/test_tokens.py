@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 
@@ -12,16 +11,13 @@ from jwtlens.core.b64 import decode_segment
 from jwtlens.core.jsonparse import parse_json
 from jwtlens.core.timefmt import duration
 
-
-def b64(data: bytes | str) -> str:
-    raw = data.encode() if isinstance(data, str) else data
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+from tests.makers import b64url
 
 
 def token(header: dict | str, payload: dict | str, signature: str = "c2ln") -> str:
     h = header if isinstance(header, str) else json.dumps(header)
     p = payload if isinstance(payload, str) else json.dumps(payload)
-    return f"{b64(h)}.{b64(p)}.{signature}"
+    return f"{b64url(h)}.{b64url(p)}.{signature}"
 
 
 GOOD = token({"alg": "HS256", "typ": "JWT"}, {"sub": "ada", "exp": 1_800_000_000})
@@ -108,8 +104,8 @@ def test_header_must_be_an_object():
 
 
 def test_header_not_utf8():
-    bad_header = b64(b"\xff\xfe")
-    code, _, segment = problem(f"{bad_header}.{b64('{}')}.sig")
+    bad_header = b64url(b"\xff\xfe")
+    code, _, segment = problem(f"{bad_header}.{b64url('{}')}.sig")
     assert (code, segment) == ("not_utf8", "header")
 
 
@@ -127,8 +123,8 @@ def test_payload_that_is_not_an_object_decodes_with_null_claims(payload, kind):
 
 
 def test_binary_payload():
-    binary = b64(b"\x00\xff")
-    t = decode_token(f"{b64(json.dumps({'alg': 'HS256'}))}.{binary}.sig")
+    binary = b64url(b"\x00\xff")
+    t = decode_token(f"{b64url(json.dumps({'alg': 'HS256'}))}.{binary}.sig")
     assert t.payload is None and not t.payload_is_utf8
 
 
@@ -138,7 +134,7 @@ def test_error_text_never_contains_the_token():
     with pytest.raises(InputError) as info:
         decode_token(bad + "." + "x")
     assert secretish not in info.value.problem.message
-    assert b64(json.dumps({"alg": "HS256", "x": secretish}))[:20] not in info.value.problem.message
+    assert b64url(json.dumps({"alg": "HS256", "x": secretish}))[:20] not in info.value.problem.message
 
 
 def test_size_cap():
@@ -198,7 +194,7 @@ def test_noncanonical_base64url_is_marked(text, reason):
 
 
 def test_b64_false_payload_is_taken_as_is():
-    header = b64(json.dumps({"alg": "HS256", "b64": False, "crit": ["b64"]}))
+    header = b64url(json.dumps({"alg": "HS256", "b64": False, "crit": ["b64"]}))
     t = decode_token(f"{header}.$.02.sig".replace(".02", ""))
     assert t.payload_text == "$" and not t.b64
 

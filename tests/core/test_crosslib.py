@@ -24,6 +24,8 @@ from jwcrypto import jwt as cjwt
 from jwt.algorithms import get_default_algorithms
 from jwtlens.core import InputError, sign, verify
 
+from tests.makers import b64url
+
 #: (algorithm, key kind). RFC 9864's fully specified Ed25519 / Ed448 names are jwcrypto-only (PyJWT lacks them).
 ALG_CASES = [
     ("HS256", "hmac"),
@@ -107,16 +109,12 @@ def claims() -> dict[str, Any]:
     return {"iss": "crosslib", "sub": "zoë 🔑", "iat": now, "exp": now + 3600, "roles": ["a", "b"], "n": 1.5}
 
 
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
 # --- the other libraries, behind one interface ------------------------------------------------------------------
 
 
 def _jwcrypto_key(keys: Keys, *, private: bool) -> cjwk.JWK:
     if keys.kind == "hmac":
-        return cjwk.JWK(kty="oct", k=_b64url(keys.private))
+        return cjwk.JWK(kty="oct", k=b64url(keys.private))
     return cjwk.JWK.from_pem((keys.private_text if private else keys.public_text).encode())
 
 
@@ -303,7 +301,7 @@ def test_changed_character_is_never_valid(keys: dict[str, Keys], alg: str, kind:
 ENCODED_SECRETS = {
     "hex": HMAC_RAW.hex(),
     "base64": base64.b64encode(HMAC_RAW).decode(),
-    "base64url": _b64url(HMAC_RAW),
+    "base64url": b64url(HMAC_RAW),
 }
 
 

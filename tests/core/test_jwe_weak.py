@@ -18,13 +18,11 @@ from jwcrypto import jwk as cjwk
 from jwtlens.core import InputError
 from jwtlens.core.jwe import DecryptResult, decrypt_jwe, encrypt_jwe
 
+from tests.makers import b64url
+
 PBES2 = ("PBES2-HS256+A128KW", "PBES2-HS384+A192KW", "PBES2-HS512+A256KW")
 RSA_ALGS = {"RSA-OAEP": "§4.3", "RSA-OAEP-256": "§4.3", "RSA1_5": "§4.2"}
 PASSWORD = "correct horse battery staple"
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def _header(token: str) -> dict[str, object]:
@@ -47,7 +45,7 @@ def _allowed(result: DecryptResult, section: str, plaintext: str) -> None:
 
 
 def _salted(alg: str, salt: bytes, **options: bool) -> str:
-    header = {"alg": alg, "enc": "A128GCM", "p2c": 1000, "p2s": _b64url(salt)}
+    header = {"alg": alg, "enc": "A128GCM", "p2c": 1000, "p2s": b64url(salt)}
     return encrypt_jwe(header, "hello", PASSWORD, **options)
 
 
@@ -61,7 +59,7 @@ def test_a_short_salt_is_refused_both_ways(alg: str, length: int) -> None:
     assert (problem.code, problem.segment) == ("p2s_forbidden", "header")
     assert f"{length} octets" in problem.message and "RFC 7518 §4.8.1.1" in problem.message
     token = _salted(alg, salt, allow_weak_keys=True)
-    assert _header(token)["p2s"] == _b64url(salt)  # the salt given is the salt used
+    assert _header(token)["p2s"] == b64url(salt)  # the salt given is the salt used
     refused = decrypt_jwe(token, PASSWORD)
     _refused(refused, "§4.8.1.1")
     assert "pbes2_short_salt" in {f.code for f in refused.findings}
@@ -98,7 +96,7 @@ def test_an_unspecified_salt_is_joserfcs_own_and_long_enough() -> None:
 @pytest.mark.parametrize(
     ("spelling", "fragment"),
     [
-        (_b64url(b"1234567") + "=", "padding"),  # 7 octets in another spelling
+        (b64url(b"1234567") + "=", "padding"),  # 7 octets in another spelling
         ("AQID+/8", "'+' or '/'"),
         ("AQIDBAUGBx", "extra bits"),  # 7 octets whose last character carries spare bits
         ("AQID!AUGBw", "not allowed"),
@@ -109,7 +107,7 @@ def test_a_salt_spelled_another_way_is_refused_not_reread(spelling: str, fragmen
     weak = _salted(PBES2[0], b"1234567", allow_weak_keys=True)
     header = {**_header(weak), "p2s": spelling}
     parts = weak.split(".")
-    token = ".".join([_b64url(json.dumps(header).encode()), *parts[1:]])
+    token = ".".join([b64url(json.dumps(header).encode()), *parts[1:]])
     for options in ({}, {"allow_weak_keys": True}):
         result = decrypt_jwe(token, PASSWORD, **options)
         assert not result.ok and result.failure == "invalid" and fragment in result.message, result.message

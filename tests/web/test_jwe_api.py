@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from joserfc.jwk import ECKey, RSAKey
+from joserfc.jwk import ECKey
 from jwtlens.core import sign
 
-from tests.conftest import future
+from tests.makers import future, rsa_key
 
 HEADER = {"alg": "RSA-OAEP-256", "enc": "A256GCM", "cty": "JWT"}
 
@@ -53,7 +53,7 @@ def test_decrypt_json_claims_and_a_wrong_key(client, rsa_pair):
     ).json()["token"]
     body = client.post("/api/decrypt", json={"token": jwe, "key": rsa_pair.private_pem}).json()
     assert body["payload"] == {"sub": "a"} and "nested" not in body
-    other = RSAKey.generate_key(2048).as_pem(private=True).decode()
+    other = rsa_key(2048, which=1).as_pem(private=True).decode()
     failed = client.post("/api/decrypt", json={"token": jwe, "key": other}).json()
     assert failed["ok"] is False and failed["message"].startswith("Decryption failed")
 

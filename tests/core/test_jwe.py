@@ -33,7 +33,9 @@ from jwtlens.core.jwe import (
 )
 from jwtlens.core.keytools import convert_key, generate_key
 
-VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors"
+from tests.makers import b64url
+from tests.paths import VECTORS
+
 COOKBOOK = VECTORS / "rfc7520-cookbook"
 WYCHEPROOF_FILE = VECTORS / "wycheproof" / "json_web_encryption_test.json"
 MISSING = f"test vectors not found at {VECTORS} (expected ../shared/vectors next to the repository)"
@@ -61,17 +63,13 @@ DISAGREE: dict[int, str] = {}
 #   jwtlens refuses it because its length is not the CEK's.
 
 
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
 def _oct_jwk(raw: bytes, **extra: str) -> str:
-    return json.dumps({"kty": "oct", "k": _b64url(raw), **extra})
+    return json.dumps({"kty": "oct", "k": b64url(raw), **extra})
 
 
 def _replace_segment(token: str, index: int, data: bytes) -> str:
     parts = token.split(".")
-    parts[index] = _b64url(data)
+    parts[index] = b64url(data)
     return ".".join(parts)
 
 
@@ -445,12 +443,12 @@ def test_header_problems_are_refused_before_any_key(header, fragment):
 def test_bad_padding_under_a_good_tag_is_named():
     # A128CBC-HS256 by hand (RFC 7518 §5.2.2.1): one block that is not PKCS#7-padded, with a correct HMAC
     mac_key, enc_key, iv = SECRET_32[:16], SECRET_32[16:], bytes(16)
-    protected = _b64url(b'{"alg":"dir","enc":"A128CBC-HS256"}')
+    protected = b64url(b'{"alg":"dir","enc":"A128CBC-HS256"}')
     encryptor = Cipher(algorithms.AES(enc_key), modes.CBC(iv)).encryptor()
     ciphertext = encryptor.update(b"sixteen bytes!!\x00") + encryptor.finalize()
     aad = protected.encode("ascii")
     tag = hmac.new(mac_key, aad + iv + ciphertext + (len(aad) * 8).to_bytes(8, "big"), hashlib.sha256).digest()[:16]
-    token = ".".join([protected, "", _b64url(iv), _b64url(ciphertext), _b64url(tag)])
+    token = ".".join([protected, "", b64url(iv), b64url(ciphertext), b64url(tag)])
     result = decrypt_jwe(token, _oct_jwk(SECRET_32))
     assert result.failure == "padding_invalid"
     assert result.message.startswith("Decryption failed: the tag matches but the padding inside the ciphertext")
@@ -552,17 +550,17 @@ def test_zlib_wrapped_deflate_is_read_with_a_warning():
 
 def _encrypt_raw(header: dict[str, Any], content: bytes, cek: bytes) -> str:
     """A dir/A256GCM JWE whose ciphertext is exactly ``content`` encrypted (no compression applied)."""
-    protected = _b64url(json.dumps(header, separators=(",", ":")).encode())
+    protected = b64url(json.dumps(header, separators=(",", ":")).encode())
     iv = os.urandom(12)
     sealed = AESGCM(cek).encrypt(iv, content, protected.encode("ascii"))
-    return ".".join([protected, "", _b64url(iv), _b64url(sealed[:-16]), _b64url(sealed[-16:])])
+    return ".".join([protected, "", b64url(iv), b64url(sealed[:-16]), b64url(sealed[-16:])])
 
 
 def _pbes2_token(p2c: int) -> str:
     """A PBES2 header with p2c, over segments of the right sizes: nothing is derived to make it."""
-    header = {"alg": "PBES2-HS512+A256KW", "enc": "A256GCM", "p2s": _b64url(bytes(16)), "p2c": p2c}
-    protected = _b64url(json.dumps(header).encode())
-    return ".".join([protected, _b64url(bytes(40)), _b64url(bytes(12)), _b64url(b"ciphertext"), _b64url(bytes(16))])
+    header = {"alg": "PBES2-HS512+A256KW", "enc": "A256GCM", "p2s": b64url(bytes(16)), "p2c": p2c}
+    protected = b64url(json.dumps(header).encode())
+    return ".".join([protected, b64url(bytes(40)), b64url(bytes(12)), b64url(b"ciphertext"), b64url(bytes(16))])
 
 
 def test_huge_p2c_is_refused_before_any_derivation():
@@ -593,7 +591,7 @@ def test_p2c_above_joserfc_fixed_limit_is_ours_to_allow():
 
 def test_low_p2c_is_a_finding_not_a_warning():
     token = encrypt_jwe(
-        {"alg": "PBES2-HS256+A128KW", "enc": "A128GCM", "p2c": 10, "p2s": _b64url(b"16 bytes of salt")}, "x", "pw"
+        {"alg": "PBES2-HS256+A128KW", "enc": "A128GCM", "p2c": 10, "p2s": b64url(b"16 bytes of salt")}, "x", "pw"
     )
     result = _ok(decrypt_jwe(token, "pw"))  # joserfc would emit SecurityWarning (an error under pytest)
     codes = {f.code: f.severity for f in result.findings}

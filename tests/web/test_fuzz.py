@@ -13,15 +13,15 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from joserfc.jwk import ECKey, RSAKey
 from jwtlens.config import Settings
 from jwtlens.core import sign
 
-from tests.conftest import local_client
+from tests.makers import b64url, ec_key, rsa_key
+from tests.servers import local_client
 
 SECRET = "fuzz-secret-0123456789abcdefghijklmnop"
-RSA = RSAKey.generate_key(2048)
-EC = ECKey.generate_key("P-256")
+RSA = rsa_key(2048, which=1)
+EC = ec_key("P-256", which=1)
 SEEDS = [
     sign({"alg": "HS256", "typ": "JWT"}, {"sub": "a", "exp": 4_000_000_000}, SECRET).token,
     sign({"alg": "RS256", "kid": "r"}, {"sub": "b", "aud": ["x", "y"]}, RSA.as_pem(private=True).decode()).token,
@@ -135,12 +135,8 @@ def test_raw_bodies(client, raw, content_type):
 # --- huge integers, out-of-range times and deep JSON: none of them reaches the last resort ------------------
 
 
-def _b64(text: str) -> str:
-    return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
-
-
 def _signed(header_text: str, payload_text: str) -> str:
-    signing_input = f"{_b64(header_text)}.{_b64(payload_text)}"
+    signing_input = f"{b64url(header_text)}.{b64url(payload_text)}"
     mac = hmac.new(SECRET.encode(), signing_input.encode(), hashlib.sha256).digest()
     return f"{signing_input}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
 

@@ -14,7 +14,7 @@ from joserfc.jwk import OKPKey
 from jwtlens.core import InvalidPolicy, Policy, parse_policy, sign, verify
 from jwtlens.core.policy import REGEX_BUDGET, Rule, check_claims, oidc_hash
 
-from tests.conftest import NOW
+from tests.makers import NOW
 
 
 def rows(payload: dict, header: dict | None = None, **policy) -> dict[str, tuple[str, str]]:

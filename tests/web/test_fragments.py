@@ -5,33 +5,12 @@ from __future__ import annotations
 import json
 import re
 import time
-from html import unescape
 
 import pytest
 from jwtlens.core import SUPPORTED, sign, verify
 
-from tests.conftest import future
-
-
-def form(**fields) -> dict[str, str]:
-    base = {"mode": "verify", "key": "", "secret_encoding": "utf8", "sign_key": "", "sign_secret_encoding": "utf8"}
-    return {**base, **fields}
-
-
-def oob_ids(html: str) -> list[str]:
-    return re.findall(r'<\w+ id="([\w-]+)"[^>]*hx-swap-oob="true"', html)
-
-
-def textarea(html: str, element_id: str) -> str:
-    match = re.search(rf'<textarea id="{element_id}"[^>]*>(.*?)</textarea>', html, re.DOTALL)
-    assert match, f"no textarea #{element_id}"
-    return unescape(match.group(1))
-
-
-def token_layer(html: str) -> str:
-    match = re.search(r'<div id="token-layer"[^>]*>(.*?)</div>', html, re.DOTALL)
-    assert match, "no #token-layer"
-    return match.group(1)
+from tests.makers import future, hs_by_hand
+from tests.web.pages import form, oob_ids, textarea, token_layer
 
 
 def hs(secret: str, **claims) -> str:
@@ -267,8 +246,6 @@ def test_profile_import_rejects_garbage(client):
 
 
 def test_findings_mark_the_part_of_the_token_they_concern(client):
-    from tests.test_attacks import hs_by_hand
-
     token = hs_by_hand({"alg": "HS256"}, {"sub": "a"}, b"your-256-bit-secret")
     html = client.post("/fragments/token", data=form(token=token)).text
     assert 'class="tok-signature flagged"' in html and 'class="tok-header"' in html

@@ -18,19 +18,17 @@ import pytest
 from jwtlens.core import decode, verify
 from jwtlens.core.policy import Policy
 
+from tests.makers import b64url
+
 _HASHES = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}
 _LENGTHS = {"HS256": 32, "HS384": 48, "HS512": 64}
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 def _token(secret: bytes, alg: str = "HS256") -> str:
     """A new token each call (a fresh jti), so no cache has seen it."""
     claims = {"sub": "u", "jti": secrets.token_hex(8), "exp": 4_000_000_000}
-    unsigned = f"{_b64(json.dumps({'alg': alg}).encode())}.{_b64(json.dumps(claims).encode())}"
-    return f"{unsigned}.{_b64(hmac.new(secret, unsigned.encode(), _HASHES[alg]).digest())}"
+    unsigned = f"{b64url(json.dumps({'alg': alg}).encode())}.{b64url(json.dumps(claims).encode())}"
+    return f"{unsigned}.{b64url(hmac.new(secret, unsigned.encode(), _HASHES[alg]).digest())}"
 
 
 @pytest.fixture
@@ -57,7 +55,7 @@ def _spellings(secret: bytes) -> list[tuple[str, str]]:
         ("hex", secret.hex()),
         ("hex", secret.hex().upper()),
         ("base64", base64.b64encode(secret).decode()),
-        ("base64url", _b64(secret)),
+        ("base64url", b64url(secret)),
     ]
     return found + ([("utf8", secret.decode())] if secret.isascii() else [])
 
@@ -83,7 +81,7 @@ def test_a_weak_verifying_secret_is_still_named_without_a_scan(scans, alg, weak)
     weak_secrets.find_weak_secret.cache_clear()  # so a scan would show, not hide behind the cache
     scans.clear()
     for allow in (False, True):
-        for encoding, text in [("utf8", weak), ("hex", weak.encode().hex()), ("base64", _b64(weak.encode()))]:
+        for encoding, text in [("utf8", weak), ("hex", weak.encode().hex()), ("base64", b64url(weak.encode()))]:
             result = verify(token, text, secret_encoding=encoding, allow_weak_keys=allow)
             assert _weak(result.findings) == keyless, (allow, encoding)
             # short listed secrets are refused as RFC 7518 weak keys unless allowed; never verified silently
@@ -94,8 +92,8 @@ def test_a_weak_verifying_secret_is_still_named_without_a_scan(scans, alg, weak)
 def test_a_weak_secret_in_a_jwks_is_looked_up(scans):
     weak = "your-512-bit-secret"
     token = _token(weak.encode(), "HS512")
-    other = {"kty": "oct", "k": _b64(secrets.token_bytes(64)), "kid": "other"}
-    mine = {"kty": "oct", "k": _b64(weak.encode()), "kid": "mine"}
+    other = {"kty": "oct", "k": b64url(secrets.token_bytes(64)), "kid": "other"}
+    mine = {"kty": "oct", "k": b64url(weak.encode()), "kid": "mine"}
     result = verify(token, json.dumps({"keys": [other, mine]}), allow_weak_keys=True)
     assert result.verified and len(_weak(result.findings)) == 1
     assert scans == []

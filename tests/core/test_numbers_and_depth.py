@@ -12,11 +12,9 @@ import json
 import pytest
 from jwtlens.core.jsonparse import MAX_INT_DIGITS
 
+from tests.makers import b64url
+
 SECRET = "numbers-secret-0123456789abcdefghijkl"
-
-
-def b64(text: str) -> str:
-    return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
 
 
 def signed(payload_text: str, header_text: str = '{"alg":"HS256"}') -> str:
@@ -24,7 +22,7 @@ def signed(payload_text: str, header_text: str = '{"alg":"HS256"}') -> str:
     import hashlib
     import hmac
 
-    signing_input = f"{b64(header_text)}.{b64(payload_text)}"
+    signing_input = f"{b64url(header_text)}.{b64url(payload_text)}"
     mac = hmac.new(SECRET.encode(), signing_input.encode(), hashlib.sha256).digest()
     return f"{signing_input}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
 

@@ -5,9 +5,6 @@ Every case goes through the HTTP API, so each also shows that no endpoint answer
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import time
 
@@ -18,20 +15,7 @@ from joserfc.jwk import ECKey, RSAKey
 from jwtlens.core import decode_token, sign
 from jwtlens.core.weak_secrets import WEAK_SECRETS
 
-from tests.conftest import future
-
-
-def b64(data: bytes | str) -> str:
-    raw = data.encode() if isinstance(data, str) else data
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def hs_by_hand(header: dict | str, payload: dict | str, key: bytes, alg: str = "HS256") -> str:
-    head = header if isinstance(header, str) else json.dumps(header)
-    body = payload if isinstance(payload, str) else json.dumps(payload)
-    unsigned = f"{b64(head)}.{b64(body)}"
-    digest = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}[alg]
-    return f"{unsigned}.{b64(hmac.new(key, unsigned.encode(), digest).digest())}"
+from tests.makers import b64url, future, hs_by_hand, rsa_key
 
 
 def verify_api(client, token: str, key: str | None = None, **extra) -> dict:
@@ -53,7 +37,7 @@ CLAIMS = {"sub": "admin", "aud": "api", "exp": 4_000_000_000}
 @pytest.mark.parametrize("alg", ["none", "None", "NONE", "nOnE"])
 @pytest.mark.parametrize("signature", ["", "c2lnbmF0dXJl"])
 def test_alg_none_is_never_verified(client, secret, alg, signature):
-    token = f"{b64(json.dumps({'alg': alg, 'typ': 'JWT'}))}.{b64(json.dumps(CLAIMS))}.{signature}"
+    token = f"{b64url(json.dumps({'alg': alg, 'typ': 'JWT'}))}.{b64url(json.dumps(CLAIMS))}.{signature}"
     for key in (None, secret):
         body = verify_api(client, token, key, algorithms=["HS256", "none", alg])
         assert body["verified"] is False and body["signature"]["valid"] is False
@@ -211,7 +195,7 @@ def ec_key():
 )
 def test_psychic_and_malformed_ecdsa_signatures(client, ec_key, name, signature, finding):
     token = sign({"alg": "ES256"}, CLAIMS, ec_key.as_pem(private=True).decode()).token
-    forged = f"{token.rsplit('.', 1)[0]}.{b64(signature)}"
+    forged = f"{token.rsplit('.', 1)[0]}.{b64url(signature)}"
     body = verify_api(client, forged, ec_key.as_pem().decode())
     assert body["verified"] is False and body["signature"]["valid"] is False
     if finding:
@@ -223,7 +207,7 @@ def test_psychic_and_malformed_ecdsa_signatures(client, ec_key, name, signature,
 
 @pytest.mark.parametrize("header_name", ["jwk", "x5c", "jku", "x5u"])
 def test_embedded_keys_are_never_trusted(client, header_name):
-    attacker = RSAKey.generate_key(2048)
+    attacker = rsa_key(2048, which=1)
     embedded = {
         "jwk": attacker.as_dict(),
         "x5c": ["MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA"],
@@ -231,7 +215,7 @@ def test_embedded_keys_are_never_trusted(client, header_name):
         "x5u": "https://attacker.example/cert.pem",
     }[header_name]
     token = sign({"alg": "RS256", header_name: embedded}, CLAIMS, attacker.as_pem(private=True).decode()).token
-    victim = RSAKey.generate_key(2048).as_pem().decode()
+    victim = rsa_key(2048, which=2).as_pem().decode()
     for key in (None, victim):
         body = verify_api(client, token, key)
         assert body["verified"] is False
@@ -246,7 +230,7 @@ def test_embedded_keys_are_never_trusted(client, header_name):
 )
 def test_suspicious_kid_is_a_warning_and_selects_nothing(client, secret, kid):
     token = sign({"alg": "HS256", "kid": kid}, CLAIMS, secret).token
-    jwks = json.dumps({"keys": [{"kty": "oct", "k": b64(secret.encode()), "kid": "real"}]})
+    jwks = json.dumps({"keys": [{"kty": "oct", "k": b64url(secret.encode()), "kid": "real"}]})
     body = verify_api(client, token, jwks)
     assert body["verified"] is False and "kid_suspicious" in codes(body)
     assert "No key in the JWKS has kid" in body["signature"]["message"]
@@ -316,7 +300,7 @@ def test_deep_nesting_is_refused_cleanly_and_quickly(client, where):
     deep = "[" * 100_000 + "]" * 100_000
     header = deep if where == "header" else '{"alg":"HS256"}'
     payload = deep if where == "payload" else "{}"
-    token = f"{b64(header)}.{b64(payload)}.c2ln"
+    token = f"{b64url(header)}.{b64url(payload)}.c2ln"
     started = time.perf_counter()
     response = client.post("/api/decode", json={"token": token})
     assert response.status_code in (400, 413)
@@ -362,14 +346,14 @@ def test_small_rsa_key_and_small_exponent(client):
 
 @pytest.mark.parametrize(("e", "fragment"), [("AQ", "e must be"), ("BA", "odd")])
 def test_rsa_exponent_one_or_even_is_refused_with_the_reason(client, secret, e, fragment):
-    jwk = {**RSAKey.generate_key(2048).as_dict(), "e": e}
-    token = sign({"alg": "RS256"}, CLAIMS, RSAKey.generate_key(2048).as_pem(private=True).decode()).token
+    jwk = {**rsa_key(2048, which=3).as_dict(), "e": e}
+    token = sign({"alg": "RS256"}, CLAIMS, rsa_key(2048, which=4).as_pem(private=True).decode()).token
     response = client.post("/api/verify", json={"token": token, "key": json.dumps(jwk)})
     assert response.status_code == 400 and fragment in response.json()["error"]["message"]
 
 
 def test_jwks_mixing_symmetric_and_asymmetric_keys(client, secret, ec_key):
-    jwks = {"keys": [{"kty": "oct", "k": b64(secret.encode()), "kid": "h"}, {**ec_key.as_dict(), "kid": "e"}]}
+    jwks = {"keys": [{"kty": "oct", "k": b64url(secret.encode()), "kid": "h"}, {**ec_key.as_dict(), "kid": "e"}]}
     token = sign({"alg": "HS256", "kid": "h"}, CLAIMS, secret).token
     body = verify_api(client, token, json.dumps(jwks))
     assert "jwks_mixed" in codes(body)
@@ -393,7 +377,7 @@ def test_hygiene_findings(client, secret):
 def test_lifetime_threshold_is_configurable(tmp_path, secret):
     from jwtlens.config import Settings
 
-    from tests.conftest import local_client
+    from tests.servers import local_client
 
     now = int(time.time())
     token = sign({"alg": "HS256"}, {"aud": "x", "iat": now, "exp": now + 7200}, secret).token
