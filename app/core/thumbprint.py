@@ -10,7 +10,7 @@ from typing import Any
 from .b64 import b64url_encode
 from .errors import InputError
 
-__all__ = ["HASHES", "REQUIRED_MEMBERS", "jwk_thumbprint", "thumbprint_uri", "thumbprints"]
+__all__ = ["HASHES", "REQUIRED_MEMBERS", "jwk_thumbprint", "thumbprints"]
 
 #: the members a thumbprint covers, per kty (RFC 7638 §3.2; AKP from the JOSE ML-DSA specification)
 REQUIRED_MEMBERS: dict[str, tuple[str, ...]] = {
@@ -49,13 +49,8 @@ def jwk_thumbprint(jwk: Mapping[str, Any], hash_name: str = "sha-256") -> str:
     return b64url_encode(HASHES[hash_name](_canonical(jwk)).digest())
 
 
-def thumbprint_uri(jwk: Mapping[str, Any], hash_name: str = "sha-256") -> str:
-    """RFC 9278: urn:ietf:params:oauth:jwk-thumbprint:sha-256:<thumbprint>."""
-    return f"{_URN}:{hash_name}:{jwk_thumbprint(jwk, hash_name)}"
-
-
 def thumbprints(jwk: Mapping[str, Any]) -> dict[str, dict[str, str]]:
-    """Every supported hash: ``{"sha-256": {"thumbprint": ..., "uri": ...}, ...}``."""
+    """Every supported hash: ``{"sha-256": {"thumbprint": ..., "uri": ...}, ...}`` (the URI is RFC 9278's)."""
     canonical = _canonical(jwk)
     found = {}
     for name, digest in HASHES.items():

@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives import hashes
 from jwcrypto import jwk as jc_jwk
 from jwtlens.core import InputError
 from jwtlens.core.keytools import convert_key, generate_key
-from jwtlens.core.thumbprint import jwk_thumbprint, thumbprint_uri, thumbprints
+from jwtlens.core.thumbprint import jwk_thumbprint, thumbprints
 
 from tests.paths import VECTORS
 
@@ -22,7 +22,7 @@ JC_HASHES = {"sha-256": hashes.SHA256(), "sha-384": hashes.SHA384(), "sha-512": 
 
 def test_rfc7638_and_rfc9278_examples():
     assert jwk_thumbprint(KEY) == RFC["rfc7638"]["sha256"]
-    assert thumbprint_uri(KEY) == RFC["rfc9278"]["uri"]
+    assert thumbprints(KEY)["sha-256"]["uri"] == RFC["rfc9278"]["uri"]
     assert thumbprints(KEY)["sha-256"] == {"thumbprint": RFC["rfc7638"]["sha256"], "uri": RFC["rfc9278"]["uri"]}
 
 
