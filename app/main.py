@@ -14,7 +14,7 @@ from .config import Settings, get_settings
 from .fetch import IssuerCache
 from .paths import STATIC_DIR
 from .store import Store
-from .web import api, fragments, keys_api, oauth_routes, pages, profiles
+from .web import api, fragments, grants, keys_api, pages, profiles, signin
 from .web.errors import LastResort, install_error_handlers
 from .web.guard import AccessGuard
 from .web.headers import SecurityHeaders
@@ -58,7 +58,8 @@ def create_app(settings: Settings | None = None, *, access_token: str | None = N
     application.include_router(api.router)
     application.include_router(profiles.router)
     application.include_router(keys_api.router)
-    application.include_router(oauth_routes.router)
+    application.include_router(grants.router)
+    application.include_router(signin.router)
     application.mount("/static", CachedStatic(directory=str(STATIC_DIR)), name="static")
     imports = ("/api/profiles/import", "/fragments/profile/import")
     application.add_middleware(

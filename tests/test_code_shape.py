@@ -70,3 +70,60 @@ def test_the_core_imports_no_web_framework_and_nothing_outside_it() -> None:
         if (found := _core_offences(path, depth=len(path.relative_to(APP).parts) - 1))
     }
     assert offenders == {}
+
+
+def _route_handlers(tree: ast.Module) -> set[str]:
+    """Names of the functions a router decorates (`@router.get(...)`, `@router.api_route(...)`)."""
+    return {
+        node.name
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        for deco in node.decorator_list
+        if isinstance(deco, ast.Call)
+        and isinstance(deco.func, ast.Attribute)
+        and isinstance(deco.func.value, ast.Name)
+        and deco.func.value.id == "router"
+    }
+
+
+def _handler_names_in_scope(tree: ast.Module, handlers_by_module: dict[str, set[str]]) -> set[str]:
+    """The handlers a module can call by name: its own, and those it imports from a module that defines them."""
+    names = set(handlers_by_module.get("<self>", set()))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            defined = handlers_by_module.get(node.module.split(".")[-1], set())
+            names |= {alias.asname or alias.name for alias in node.names if alias.name in defined}
+    return names
+
+
+def _calls_of(tree: ast.Module, names: set[str]) -> list[str]:
+    return [
+        node.func.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in names
+    ]
+
+
+def test_the_handler_scan_sees_a_handler_called_as_a_function() -> None:
+    tree = ast.parse(
+        "from .api import api_c, helper\n\n"
+        "@router.post('/a')\ndef api_a(body): return 1\n\n"
+        "@router.post('/b')\nasync def api_b(request): return api_a(None) + api_c() + helper() + store.api_a()\n"
+    )
+    handlers = _route_handlers(tree)
+    assert handlers == {"api_a", "api_b"}
+    in_scope = _handler_names_in_scope(tree, {"<self>": handlers, "api": {"api_c"}})
+    assert _calls_of(tree, in_scope) == ["api_a", "api_c"]
+
+
+def test_no_route_handler_is_called_as_a_function() -> None:
+    """Routes share plain functions; a handler called directly skips its own dependencies and validation."""
+    trees = {path: ast.parse(path.read_text(encoding="utf-8")) for path in APP.rglob("*.py")}
+    by_module = {path.stem: _route_handlers(tree) for path, tree in trees.items()}
+    assert sum(len(names) for names in by_module.values()) > 20  # positive control: the routers were found
+    calls = {}
+    for path, tree in trees.items():
+        in_scope = _handler_names_in_scope(tree, {**by_module, "<self>": by_module[path.stem]})
+        if found := _calls_of(tree, in_scope):
+            calls[str(path.relative_to(ROOT))] = found
+    assert calls == {}

@@ -11,7 +11,7 @@ import jwt as pyjwt
 import pytest
 from fastapi.testclient import TestClient
 from jwtlens.oauth import FlowStore, pkce_challenge
-from jwtlens.web.oauth_routes import FLOW_COOKIE
+from jwtlens.web.signin import FLOW_COOKIE
 
 from tests.oauth.conftest import CALLBACK
 from tests.oauth.flows import deliver, finish, start

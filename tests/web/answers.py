@@ -12,10 +12,10 @@ from typing import Any, get_type_hints
 from fastapi.responses import HTMLResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from jwtlens.web import api, keys_api, oauth_routes, pages, profiles
+from jwtlens.web import api, grants, keys_api, pages, profiles, signin
 from pydantic import BaseModel, TypeAdapter
 
-ROUTERS = (api.router, keys_api.router, profiles.router, pages.router, oauth_routes.router)
+ROUTERS = (api.router, keys_api.router, profiles.router, pages.router, grants.router, signin.router)
 
 
 def json_routes() -> list[APIRoute]:
