@@ -305,3 +305,26 @@ def test_public_kind_with_a_secret_is_a_precise_error_everywhere(client, capsys)
     assert cli.main(["verify", token, "--key", SECRET, "--key-kind", "public"]) == 1
     err = capsys.readouterr().err
     assert "public key" in err and SECRET not in err
+
+
+SLOPPY = {
+    "quoted": lambda t: f'"{t}"',
+    "line breaks at the dots": lambda t: ".\n".join(t.split(".")),
+    "spaces inside a part": lambda t: f"{t[:20]}  {t[20:]}",
+    "token= prefix": lambda t: f"token={t}",
+    "jwt: prefix, quoted, wrapped": lambda t: f"'jwt: {t[:30]}\r\n{t[30:]}'",
+}
+
+
+@pytest.mark.parametrize("case", list(SLOPPY))
+def test_a_sloppy_paste_verifies_alike_on_every_surface(case: str, client, capsys) -> None:
+    token = _hs()
+    pasted = SLOPPY[case](token)
+    api = client.post("/api/verify", json={"token": pasted, "key": SECRET}).json()
+    assert api["verified"] is True and api["payload"]["sub"] == "ada"
+    assert any(f["code"] == "token_source" for f in api["findings"])
+    capsys.readouterr()
+    assert cli.main(["verify", pasted, "--key", SECRET, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["payload"]["sub"] == "ada"
+    page = client.post("/fragments/token", data={"token": pasted, "key": SECRET, "mode": "verify"}).text
+    assert "Signature verified" in page

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 from .errors import InputError
 from .jsonparse import MAX_DEPTH, MAX_INT_DIGITS, nesting_depth
 
-__all__ = ["Extracted", "extract_token", "find_token", "is_token"]
+__all__ = ["Extracted", "extract_token", "find_token", "is_token", "unwrap"]
 
 _TOKEN_KEYS = ("id_token", "access_token", "token", "jwt", "refresh_token", "assertion", "client_assertion")
 _HEADER = re.compile(r"^\s*(authorization|cookie|set-cookie)\s*:\s*(.*)$", re.IGNORECASE | re.DOTALL)
@@ -34,6 +34,11 @@ _CLOSERS = frozenset(" \t\r\n\f\v\"',;)]>")
 _URL_WORD_END = re.compile(r"[\s'\"]")
 _SCHEME = re.compile(r"https?://", re.IGNORECASE)
 _SPACE = re.compile(r"\s")
+_SPACES = re.compile(r"\s++")
+# What a sloppy paste may carry before the token: a name and = or : (token=, jwt:, id_token = ...).
+_NAME_BEFORE = re.compile(r"(?:token|jwt|id_token|access_token)\s*+[=:]\s*+", re.IGNORECASE)
+#: the source named when a sloppy paste was tidied into a token
+TIDIED = "the paste, with its quotes, spaces, line breaks or token= prefix set aside"
 
 
 @dataclass(frozen=True)
@@ -228,8 +233,38 @@ def _in_curl_query(before: str) -> bool:
     return scheme is not None and "?" in last[scheme.end() :]
 
 
+def unwrap(text: str) -> str | None:
+    """The one token in a sloppy paste (quoted, broken over lines, spaced, after ``token=``), else None.
+
+    A whole token already in the text must be part of the tidied one, and two never merge into one.
+    """
+    whole = find_token(text)
+    if whole is not None and find_token(text[text.index(whole) + len(whole) :]) is not None:
+        return None
+    stripped = text.strip()
+    if len(stripped) > 1 and stripped[0] == stripped[-1] and stripped[0] in "\"'":
+        stripped = stripped[1:-1].strip()
+    name = _NAME_BEFORE.match(stripped)
+    if name:
+        stripped = stripped[name.end() :]
+    candidate = _SPACES.sub("", stripped)
+    return candidate if is_token(candidate) and (whole is None or whole in candidate) else None
+
+
 def extract_token(text: str) -> Extracted:
-    """The token inside ``text``; when nothing recognisable surrounds it, the text itself."""
+    """The token inside ``text``; when nothing recognisable surrounds it, the text itself.
+
+    A paste that holds no token as it stands but is one once tidied (quotes, line breaks and spaces,
+    ``token=`` before it) yields that token; two tokens never merge into one.
+    """
+    found = _extract(text)
+    if is_token(found.token):
+        return found
+    tidied = unwrap(text)
+    return found if tidied is None else Extracted(tidied, TIDIED)
+
+
+def _extract(text: str) -> Extracted:
     stripped = text.strip().lstrip("\ufeff")
     if not stripped or _TOKEN_CHARS.fullmatch(stripped):
         return Extracted(stripped, None)

@@ -15,7 +15,6 @@ from ..core import SUPPORTED, InputError, InvalidPolicy, Policy, Problem, Verdic
 from ..core.claims import ClaimInfo, describe_claims
 from ..core.dpop import DpopRequest
 from ..core.examples import make_example
-from ..core.extract import extract_token, is_token
 from ..core.findings import Finding
 from ..core.inspect import Inspection, KeyText, inspect
 from ..core.jsonparse import parse_json
@@ -375,33 +374,6 @@ def _policy(options: Options) -> Policy | InvalidPolicy:
     return parse_policy(policy_from_form(form))
 
 
-_TOKEN_PREFIX = re.compile(r"(?:token|jwt|id_token|access_token)\s*+[=:]\s*+", re.IGNORECASE)
-_SPACE = re.compile(r"\s++")
-
-
-def _forgiving(text: str) -> str:
-    """The token in a sloppy paste the core's extraction does not read: quoted, broken over lines, ``token=``.
-
-    Used only when what it yields is exactly one token; any other text goes to the core unchanged.
-    """
-    stripped = text.strip()
-    if len(stripped) > 1 and stripped[0] == stripped[-1] and stripped[0] in "\"'":
-        stripped = stripped[1:-1].strip()
-    prefix = _TOKEN_PREFIX.match(stripped)
-    if prefix:
-        stripped = stripped[prefix.end() :]
-    candidate = _SPACE.sub("", stripped)
-    return candidate if candidate != text and is_token(candidate) else text
-
-
-def _forgiving_unless_extracted(text: str) -> str:
-    try:
-        found = extract_token(text).token
-    except InputError:
-        return text  # the core names what is wrong when it reads the text itself
-    return text if is_token(found) else _forgiving(text)
-
-
 def _verify_view(
     token: str, options: Options, env: Env, *, signed_with: tuple[str, str] | None = None, **extra: Any
 ) -> DebuggerView:
@@ -424,12 +396,11 @@ def _verify_view(
     )
     if not token.strip():
         return base
-    token_text = token if is_token(token.strip()) else _forgiving_unless_extracted(token)
     key = KeyText(key_text, encoding, kind) if key_text else None
     inner = KeyText(options.inner_key, options.inner_secret_encoding) if options.inner_key and not signed_with else None
     try:
         inspection = inspect(
-            token_text,
+            token,
             key,
             inner_key=inner,
             algorithms=options.algorithms,

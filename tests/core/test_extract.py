@@ -7,7 +7,7 @@ import time
 
 import pytest
 from jwtlens.core import InputError, sign
-from jwtlens.core.extract import extract_token, find_token, is_token
+from jwtlens.core.extract import TIDIED, extract_token, find_token, is_token, unwrap
 from jwtlens.core.jsonparse import MAX_DEPTH, nesting_depth
 
 SECRET = "extract-secret-0123456789abcdefghijkl"
@@ -74,6 +74,49 @@ def test_a_query_token_is_marked_as_leaked_by_the_url():
 
 def test_two_tokens_in_free_text_are_not_guessed_between():
     assert extract_token(f"old {JWS} new {_jwe_shaped()}").source is None
+
+
+def _sloppy(token: str) -> dict[str, str]:
+    """Each way a copied token arrives with extra characters, one class per entry."""
+    parts = token.split(".")
+    return {
+        "double quotes": f'"{token}"',
+        "single quotes": f"'{token}'",
+        "quotes and outer spaces": f'  "{token}"\n',
+        "line breaks at the dots": ".\n".join(parts),
+        "CRLF inside parts": "\r\n".join(token[i : i + 30] for i in range(0, len(token), 30)),
+        "tabs and spaces inside parts": token[:12] + " \t " + token[12:40] + "  " + token[40:],
+        "token=": f"token={token}",
+        "jwt= with spaces": f"JWT = {token}",
+        "id_token:": f"id_token: {token}",
+        "access_token= quoted and wrapped": f'"access_token={token[:25]}\n{token[25:]}"',
+    }
+
+
+@pytest.mark.parametrize("case", list(_sloppy("a.b.c")))
+@pytest.mark.parametrize("token", [JWS, _jwe_shaped()], ids=["JWS", "JWE"])
+def test_a_sloppy_paste_yields_its_one_token_and_says_it_was_tidied(case, token):
+    found = extract_token(_sloppy(token)[case])
+    assert found.token == token
+    assert found.source in (TIDIED, "the pasted text")  # in a line of text or tidied: either way, named
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"{JWS} {JWS}",  # two tokens side by side never merge
+        f"{JWS}\n{_jwe_shaped()}",
+        f'"{JWS}" "{JWS}"',
+        "token=not-a-token",
+        '"eyJ.a"',
+        f"password={JWS[:20]}",  # a name that is not a token's, a cut token
+        "",
+        "   ",
+    ],
+)
+def test_what_is_not_one_token_once_tidied_is_left_as_it_is(text):
+    assert unwrap(text) is None
+    assert extract_token(text).source != TIDIED
 
 
 ADVERSARIAL = {
