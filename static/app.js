@@ -283,6 +283,30 @@
   });
 
 
+  // A fragment the answer repeats unchanged is left in place: no swap, no clean-up of its subtree (htmx
+  // fires two events per element it removes). Never when a field in it holds an edit not yet answered.
+  function edited(root) {
+    var controls = root.querySelectorAll("textarea, input, select");
+    for (var i = 0; i < controls.length; i++) {
+      var c = controls[i];
+      if (c.tagName === "SELECT") {
+        for (var j = 0; j < c.options.length; j++) {
+          if (c.options[j].selected !== c.options[j].defaultSelected) return true;
+        }
+      } else if (c.type === "checkbox" || c.type === "radio") {
+        if (c.checked !== c.defaultChecked) return true;
+      } else if (c.value !== c.defaultValue) {
+        return true;
+      }
+    }
+    return false;
+  }
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var detail = event.detail, fragment = detail && detail.fragment, target = detail && detail.target;
+    if (!fragment || !target || fragment.childNodes.length !== 1) return;
+    if (fragment.firstChild.isEqualNode(target) && !edited(target)) detail.shouldSwap = false;
+  });
+
   // One answer swaps many fragments: tidy up once, after the last of them.
   var tidying = false;
   function settled() {

@@ -442,3 +442,30 @@ def test_a_paste_goes_at_once_and_a_burst_of_typing_ends_on_the_last_edit(page_a
     sent = page.evaluate("window.__sent.filter((s) => s[0] === 'payload-json').length")
     assert 1 <= sent < len("typed-fast") + 3
     assert page.locator("#payload-layer").text_content() == '{"sub": "typed-fast"}'
+
+
+def test_an_unchanged_fragment_stays_in_place_and_an_unanswered_edit_is_still_replaced(page_at: PageAt) -> None:
+    page = page_at(1100, "light")
+    page.locator("#key").fill(SECRET)
+    first = jwt.encode({"sub": "first", "exp": int(time.time()) + 600}, SECRET, "HS256")
+    page.locator("#token").fill(first)
+    expect(page.locator("#claims tr[data-claim='sub']")).to_contain_text("first")
+    # tag the nodes now on screen: a swap replaces a node, so a replaced one loses its tag
+    page.evaluate("for (const id of ['key-hint', 'claims', 'editors']) document.getElementById(id).__tag = id")
+    second = jwt.encode({"sub": "second", "exp": int(time.time()) + 600}, SECRET, "HS256")
+    page.locator("#token").fill(second)
+    expect(page.locator("#claims tr[data-claim='sub']")).to_contain_text("second")
+    tags = page.evaluate("['key-hint', 'claims', 'editors'].map((id) => document.getElementById(id).__tag || null)")
+    assert tags == ["key-hint", None, None]  # the key hint did not change; the claims and editors did
+    # an edit typed into the payload editor but not yet answered, then the same token pasted again: the
+    # token's payload replaces the unanswered edit (the paste is the newer input)
+    page.evaluate("document.getElementById('payload-json').value = '{\"sub\": \"half-typed'")
+    page.evaluate(
+        """(token) => {
+      const box = document.getElementById('token');
+      box.value = token;
+      box.dispatchEvent(new InputEvent('input', {bubbles: true, inputType: 'insertFromPaste'}));
+    }""",
+        second,
+    )
+    expect(page.locator("#payload-json")).to_have_value(re.compile(r'"sub": "second"'))
