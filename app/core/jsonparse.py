@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
@@ -83,68 +84,85 @@ def _fix_surrogates(value: Any) -> Any:
     return value
 
 
+class _Reading(threading.local):
+    """What the decoder's hooks note while one text is parsed (per thread: the server parses in a pool)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.found: list[tuple[int, str, tuple[str, ...]]] = []  # (hook call number, key, values)
+        self.nonfinite: list[str] = []
+
+
+_READING = _Reading()
+
+
+def _pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    reading = _READING
+    reading.calls += 1
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: dict[str, list[str]] = {}
+        for key, value in pairs:
+            seen.setdefault(key, []).append(_shorten(value))
+        reading.found.extend((reading.calls, k, tuple(v)) for k, v in seen.items() if len(v) > 1)
+    return result
+
+
+def _on_constant(name: str) -> float:
+    _READING.nonfinite.append(name)
+    return float(name)
+
+
+def _on_float(spelling: str) -> float:
+    number = float(spelling)
+    if not math.isfinite(number):
+        _READING.nonfinite.append(spelling)
+    return number
+
+
+# Built once: a decoder costs more to make than a token's JSON costs to read. Integers are read by the C
+# scanner itself (a hook per integer would cost more than the parse); past Python's digit limit it raises.
+_DECODER = json.JSONDecoder(object_pairs_hook=_pairs_hook, parse_constant=_on_constant, parse_float=_on_float)
+_DIGITS = re.compile(r"-?[0-9]++")
+
+
+def _longest_integer(text: str) -> int:
+    return max((len(m.group().lstrip("-")) for m in _DIGITS.finditer(text)), default=0)
+
+
 def parse_json(text: str, where: str, *, max_depth: int = MAX_DEPTH) -> ParsedJSON:
     """Parse ``text``; raise InputError naming ``where`` and the position on failure."""
     too_deep = _too_deep(text, where, max_depth)
     if too_deep is not None:
         raise too_deep
-    # (hook call number, key, values); the top-level object's hook is the last call.
-    found: list[tuple[int, str, tuple[str, ...]]] = []
-    calls = 0
-    nonfinite: list[str] = []
-
-    def pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        nonlocal calls
-        calls += 1
-        result = dict(pairs)
-        if len(result) != len(pairs):
-            seen: dict[str, list[str]] = {}
-            for key, value in pairs:
-                seen.setdefault(key, []).append(_shorten(value))
-            found.extend((calls, k, tuple(v)) for k, v in seen.items() if len(v) > 1)
-        return result
-
-    def on_constant(name: str) -> float:
-        nonfinite.append(name)
-        return float(name)
-
-    def on_int(spelling: str) -> int:
-        digits = len(spelling.lstrip("-"))
-        if digits > MAX_INT_DIGITS:
-            raise InputError(
-                "json_number_too_long",
-                f"The {where} holds an integer of {digits:,} digits; jwtlens reads at most {MAX_INT_DIGITS:,}",
-                where,
-            )
-        return int(spelling)
-
-    def on_float(spelling: str) -> float:
-        number = float(spelling)
-        if not math.isfinite(number):
-            nonfinite.append(spelling)
-        return number
-
+    reading = _READING
+    reading.calls, reading.found, reading.nonfinite = 0, [], []
     try:
-        value = json.loads(
-            text, object_pairs_hook=pairs_hook, parse_constant=on_constant, parse_float=on_float, parse_int=on_int
-        )
+        value = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise InputError(
             "bad_json",
             f"The {where} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
             where,
         ) from None
+    except ValueError:  # an integer past Python's digit limit (the only other ValueError json raises)
+        digits = _longest_integer(text)
+        raise InputError(
+            "json_number_too_long",
+            f"The {where} holds an integer of {digits:,} digits; jwtlens reads at most {MAX_INT_DIGITS:,}",
+            where,
+        ) from None
     except RecursionError:  # pragma: no cover - the depth check above refuses these first
         raise InputError("json_too_deep", f"The {where} nests JSON too deeply", where) from None
-
-    top_call = calls if isinstance(value, dict) else -1
-    duplicates = tuple(Duplicate(key, values, call == top_call) for call, key, values in found)
+    top_call = reading.calls if isinstance(value, dict) else -1
+    duplicates = tuple(Duplicate(key, values, call == top_call) for call, key, values in reading.found)
+    nonfinite = tuple(reading.nonfinite)
     replaced = False
     if _SURROGATE_ESCAPE.search(text):
         fixed = _fix_surrogates(value)
         replaced = fixed != value
         value = fixed
-    return ParsedJSON(value, duplicates, tuple(nonfinite), replaced)
+    return ParsedJSON(value, duplicates, nonfinite, replaced)
 
 
 def json_safe(value: Any) -> Any:
