@@ -257,15 +257,17 @@ def extract_token(text: str) -> Extracted:
     A paste that holds no token as it stands but is one once tidied (quotes, line breaks and spaces,
     ``token=`` before it) yields that token; two tokens never merge into one.
     """
-    found = _extract(text)
+    stripped = text.strip().lstrip("\ufeff")
+    if stripped.startswith("ey") and _TOKEN_CHARS.fullmatch(stripped):
+        return Extracted(stripped, None)  # the usual paste: nothing around it, nothing to tidy
+    found = _extract(stripped)
     if is_token(found.token):
         return found
     tidied = unwrap(text)
     return found if tidied is None else Extracted(tidied, TIDIED)
 
 
-def _extract(text: str) -> Extracted:
-    stripped = text.strip().lstrip("\ufeff")
+def _extract(stripped: str) -> Extracted:
     if not stripped or _TOKEN_CHARS.fullmatch(stripped):
         return Extracted(stripped, None)
     if stripped.lower().startswith("bearer "):
