@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -158,6 +159,17 @@ def _policy(args: argparse.Namespace) -> dict[str, Any]:
     return policy
 
 
+def _valid_policy(data: dict[str, Any]) -> Any:
+    """The policy, or a usage error naming each field that is wrong (exit 2: the command line is at fault)."""
+    from .core import parse_policy
+    from .core.policy import InvalidPolicy
+
+    policy = parse_policy(data)
+    if isinstance(policy, InvalidPolicy):
+        raise UsageError(f"policy invalid: {policy.message}")
+    return policy
+
+
 def _add_policy_flags(parser: argparse.ArgumentParser) -> None:
     """One flag per field of the policy schema: lists repeat, flags switch on."""
     from .core.policy import POLICY_FIELDS
@@ -177,7 +189,7 @@ def _add_policy_flags(parser: argparse.ArgumentParser) -> None:
 
 def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
     """verify and decrypt: one inspection of any token, rendered like the API's answer."""
-    from .core import InputError, parse_policy
+    from .core import InputError
     from .core.inspect import KeyText, inspect
     from .present import inspection_json
 
@@ -190,7 +202,7 @@ def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
         KeyText(key_text, args.secret_encoding, args.key_kind) if key_text is not None else None,
         inner_key=KeyText(inner_text, args.inner_secret_encoding) if inner_text is not None else None,
         algorithms=args.alg or None,
-        policy=parse_policy(_policy(args)),
+        policy=_valid_policy(_policy(args)),
         allow_weak_keys=args.allow_weak_keys,
         payload=_read_bytes(args.payload, "detached content"),
         trust_anchors=_read_value(args.trust_anchors, "trust anchors"),
@@ -250,7 +262,8 @@ def _print_inspection(data: dict[str, Any], paint: Painter, out: TextIO) -> None
 
 
 def _cmd_sign(args: argparse.Namespace, out: TextIO) -> int:
-    from .core import sign
+    from .core import InputError, sign
+    from .core.sign import stamp_times
     from .present import sign_json
 
     header = _json_arg(args.header, "header")
@@ -259,15 +272,46 @@ def _cmd_sign(args: argparse.Namespace, out: TextIO) -> int:
     payload = _json_arg(args.payload, "payload") if args.payload is not None else {}
     if not isinstance(payload, (dict, str)):
         raise UsageError("--payload must be a JSON object (or a JSON string)")
+    if args.iat is not None and args.no_iat:
+        raise UsageError("--iat and --no-iat contradict each other")
+    times = {name: _time_arg(getattr(args, name), f"--{name}") for name in ("exp", "nbf", "iat")}
+    try:
+        payload = stamp_times(payload, {k: v for k, v in times.items() if v is not None}, add_iat=not args.no_iat)
+    except InputError as exc:  # a time flag on a payload that holds no claims: the flags are at fault
+        raise UsageError(exc.problem.message) from None
+    if args.kid is not None:
+        header = {**header, "kid": args.kid}
     key = _read_value(args.key, "key")
+    if key is None and str(header.get("alg", "")).lower() != "none":
+        raise UsageError("give the signing key with --key (a value, @file or @- for stdin)")
     if args.serialization != "compact" or args.signer:
         return _sign_serialized(args, header, payload, key, out)
     result = sign(header, payload, key, secret_encoding=args.secret_encoding, allow_none=args.allow_none)
+    answer = sign_json(result)
+    _warn(answer["findings"], "sign")
     if args.json:
-        print(json.dumps(sign_json(result), indent=2, ensure_ascii=False), file=out)
+        print(json.dumps(answer, indent=2, ensure_ascii=False), file=out)
     else:
         print(result.token, file=out)
     return EXIT_VALID
+
+
+def _time_arg(value: str | None, flag: str) -> float | None:
+    from .core.timefmt import parse_time
+
+    if value is None:
+        return None
+    try:
+        return parse_time(value, flag)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _warn(findings: list[dict[str, Any]], command: str) -> None:
+    """Warnings and dangers about what was just made, on stderr: the output itself stays clean for pipes."""
+    for finding in findings:
+        if finding["severity"] in ("warning", "danger"):
+            print(f"jwtlens {command}: {finding['severity']}: {finding['message']}", file=sys.stderr)
 
 
 def _sign_serialized(
@@ -289,18 +333,24 @@ def _sign_serialized(
     result = sign_serialized(
         headers, payload, keys, args.serialization, secret_encoding=args.secret_encoding, detached=args.detached
     )
+    answer = serialized_json(result)
+    _warn(answer["findings"], "sign")
     if args.json:
-        print(json.dumps(serialized_json(result), indent=2, ensure_ascii=False), file=out)
+        print(json.dumps(answer, indent=2, ensure_ascii=False), file=out)
     else:
         print(result.token, file=out)
     return EXIT_VALID
 
 
 def _cmd_keygen(args: argparse.Namespace, out: TextIO) -> int:
+    from .core import InputError
     from .core.keytools import generate_key
     from .present import generated_json
 
-    key = generate_key(args.kty, size=args.size, crv=args.crv, kid=args.kid, alg=args.alg)
+    try:
+        key = generate_key(args.kty, size=args.size, crv=args.crv, kid=args.kid, alg=args.alg)
+    except InputError as exc:  # an impossible combination of options: the command line is at fault
+        raise UsageError(exc.problem.message) from None
     if args.json:
         print(json.dumps(generated_json(key), indent=2), file=out)
     elif args.format == "jwk":
@@ -465,6 +515,12 @@ def build_parser(*, serving: bool = True, command: str | None = None) -> argpars
         sign.add_argument("--payload", help="payload JSON or @file (default {})")
         _add_key(sign, required=False)
         sign.add_argument("--allow-none", action="store_true", help="allow alg none (an unsigned token), on purpose")
+        when = "epoch seconds, ISO 8601 with a zone, or relative to now (+1h, now; a past one as --nbf=-30m)"
+        sign.add_argument("--exp", metavar="TIME", help=f"set exp: {when}")
+        sign.add_argument("--nbf", metavar="TIME", help=f"set nbf: {when}")
+        sign.add_argument("--iat", metavar="TIME", help=f"set iat (default now, unless the payload has one): {when}")
+        sign.add_argument("--no-iat", action="store_true", help="leave iat out unless the payload has one")
+        sign.add_argument("--kid", help="set the header's kid")
         sign.add_argument(
             "--serialization",
             choices=["compact", "flattened", "general"],
@@ -511,6 +567,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = ["serve", *args]
     command = args[0] if args[0] in _COMMANDS else None
     parsed = build_parser(serving=args[0] == "serve", command=command).parse_args(args)
+    if argv is None and parsed.command != "serve" and hasattr(signal, "SIGPIPE"):
+        # A reader that stops early (jwtlens decode ... | head) ends us quietly, as it ends any Unix tool.
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         return _COMMANDS[parsed.command](parsed, sys.stdout)
     except UsageError as exc:

@@ -240,6 +240,9 @@ def _cli(capsys, token: str, key: str | None, row: Row, keys) -> tuple[int | Non
     capsys.readouterr()
     code = cli.main(args)
     out = capsys.readouterr()
+    if row.status is None:  # an invalid policy is a usage error on the command line: exit 2, said on stderr
+        assert code == 2 and not out.out
+        return None, out.err.strip().removeprefix("jwtlens verify: ")
     verdict = json.loads(out.out)["verdict"]
     assert code == (0 if verdict["status"] == 200 else 1)
     return verdict["status"], verdict["reason"]

@@ -62,7 +62,8 @@ def decode_segment(text: str, name: str) -> Segment:
     if len(core) % 4 == 1:
         raise InputError(
             "bad_base64url",
-            f"The {name} is not base64url: its length ({len(core)} characters) cannot encode whole bytes",
+            f"The {name} is not base64url: its length ({len(core)} characters) cannot encode whole bytes"
+            + ("; the token looks truncated" if name == "signature" else ""),
             name,
         )
     normal = core if urlsafe else core.replace("+", "-").replace("/", "_")

@@ -38,7 +38,7 @@ _SPACES = re.compile(r"\s++")
 # What a sloppy paste may carry before the token: a name and = or : (token=, jwt:, id_token = ...).
 _NAME_BEFORE = re.compile(r"(?:token|jwt|id_token|access_token)\s*+[=:]\s*+", re.IGNORECASE)
 #: the source named when a sloppy paste was tidied into a token
-TIDIED = "the paste, with its quotes, spaces, line breaks or token= prefix set aside"
+TIDIED = "the text, with its quotes, spaces, line breaks or token= prefix set aside"
 
 
 @dataclass(frozen=True)
@@ -213,7 +213,7 @@ def _json_document(text: str) -> object | None:
             return None
         raise InputError(
             "json_too_deep",
-            f"The pasted JSON nests deeper than {MAX_DEPTH} levels; jwtlens does not look inside it",
+            f"The JSON given nests deeper than {MAX_DEPTH} levels; jwtlens does not look inside it",
             "token",
         )
 
@@ -304,5 +304,5 @@ def _extract(stripped: str) -> Extracted:
     # A token somewhere in free text, e.g. a log line; only when exactly one is there.
     matches = _delimited(stripped) if _SPACE.search(stripped) else []
     if len(matches) == 1:
-        return Extracted(matches[0], "the pasted text")
+        return Extracted(matches[0], "the text around it")
     return Extracted(stripped, None)

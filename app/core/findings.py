@@ -14,7 +14,7 @@ from .b64 import Segment
 from .jsonparse import Duplicate, json_kind
 from .timefmt import as_numeric_date, duration
 from .tokens import DecodedToken
-from .weak_secrets import weak_secret_of
+from .weak_secrets import listed_secret, weak_secret_of
 
 if TYPE_CHECKING:  # decoding alone never reads a key, so it does not import the key parsers
     from .keys import KeyInput
@@ -117,16 +117,7 @@ def token_findings(
     elif alg in ("HS256", "HS384", "HS512") and token.signature:
         weak = weak_secret_of(token.signing_input, token.signature, alg, _secrets(key_input))
         if weak is not None:
-            shown = repr(weak) if weak.strip() else "the empty secret" if not weak else "a whitespace secret"
-            found.append(
-                Finding(
-                    "weak_secret",
-                    "danger",
-                    f"The token is signed with a well-known secret: {shown}. Anyone can forge tokens for it",
-                    "Replace the secret with at least 32 random bytes and revoke tokens signed with it",
-                    "signature",
-                )
-            )
+            found.append(_weak_secret_finding(weak, "The token is signed with a well-known secret", "signature"))
     if isinstance(alg, str) and alg.lower() != "none" and alg and not token.signature:
         found.append(
             Finding(
@@ -217,6 +208,17 @@ def token_findings(
     if token.payload is not None:
         found += _claim_findings(token.payload, now, long_lifetime)
     return found
+
+
+def _weak_secret_finding(secret: str, what: str, segment: str) -> Finding:
+    shown = repr(secret) if secret.strip() else "the empty secret" if not secret else "a whitespace secret"
+    return Finding(
+        "weak_secret",
+        "danger",
+        f"{what}: {shown}. Anyone can forge tokens for it",
+        "Replace the secret with at least 32 random bytes and revoke tokens signed with it",
+        segment,
+    )
 
 
 def _secrets(key_input: KeyInput | None) -> list[bytes]:
@@ -428,6 +430,9 @@ def key_findings(key_input: KeyInput, alg: str | None, purpose: Literal["verify"
                         "key",
                     )
                 )
+        listed = listed_secret(parsed.key.raw_value) if purpose == "sign" and isinstance(parsed.key, OctKey) else None
+        if listed is not None:
+            found.append(_weak_secret_finding(listed, "The secret is a well-known one", "key"))
         if parsed.kty == "RSA" and parsed.size_bits and parsed.size_bits < 2048:
             found.append(
                 Finding(
@@ -454,8 +459,8 @@ def key_findings(key_input: KeyInput, alg: str | None, purpose: Literal["verify"
                 Finding(
                     "private_key_for_verify",
                     "info",
-                    "A private key was pasted to verify; only its public half is needed and used",
-                    "Share and paste public keys for verification",
+                    "A private key was given to verify; only its public half is needed and used",
+                    "Share and use public keys for verification",
                     "key",
                 )
             )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +17,7 @@ from .findings import Finding, key_findings, sort_findings
 from .keyrules import key_mismatch
 from .keys import DEFAULT_MAX_KEY, KeyInput, ParsedKey, parse_key
 
-__all__ = ["SignResult", "compact_json", "encode_unsigned", "sign"]
+__all__ = ["SignResult", "compact_json", "encode_unsigned", "sign", "stamp_times"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,28 @@ def _payload_bytes(payload: dict[str, Any] | str, b64: bool, compact: bool = Tru
     if not b64 and compact and b"." in data:
         raise InputError("payload_dot", "With b64: false the payload cannot contain '.' in compact form", "payload")
     return data
+
+
+def stamp_times(
+    payload: dict[str, Any] | str, times: Mapping[str, float], *, add_iat: bool = True, now: float | None = None
+) -> dict[str, Any] | str:
+    """The payload with ``times`` set (exp, nbf, iat as whole seconds, RFC 7519 NumericDate).
+
+    ``add_iat``: iat is set to now unless the payload or ``times`` already give one. A payload that is not
+    a JSON object holds no claims: setting a time on it is an InputError, adding iat is skipped.
+    """
+    if isinstance(payload, str):
+        if times:
+            raise InputError(
+                "payload_not_object", f"{', '.join(times)} can only be set in a JSON object payload", "payload"
+            )
+        return payload
+    stamped = dict(payload)
+    if add_iat and "iat" not in stamped and "iat" not in times:
+        stamped["iat"] = int(time.time() if now is None else now)
+    for name, moment in times.items():
+        stamped[name] = round(moment)
+    return stamped
 
 
 def encode_unsigned(header: dict[str, Any], payload: dict[str, Any] | str, signature: str = "") -> str:
@@ -83,7 +107,7 @@ def sign(
         if not allow_none:
             raise InputError(
                 "alg_none_refused",
-                "Signing with alg 'none' makes an unsigned token; tick 'allow unsigned (none)' to do it on purpose",
+                "Signing with alg 'none' makes an unsigned token; allow unsigned tokens explicitly to do it on purpose",
                 "header",
             )
         return SignResult(encode_unsigned(header, payload), alg, None, None, ())

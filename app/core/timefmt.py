@@ -3,17 +3,33 @@
 from __future__ import annotations
 
 import math
+import re
 import sys
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 
-__all__ = ["TimeInfo", "as_numeric_date", "describe_time", "duration", "in_calendar", "iso"]
+__all__ = [
+    "MAX_TIME",
+    "MIN_TIME",
+    "TimeInfo",
+    "as_numeric_date",
+    "describe_time",
+    "duration",
+    "in_calendar",
+    "iso",
+    "number_of",
+    "parse_time",
+]
 
 # datetime's own range, so ISO text can always be produced
 _MIN_TS = -62135596800
 _MAX_TS = 253402300799
 _MAX_FLOAT_INT = int(sys.float_info.max)
+#: datetime's own range, so every time can be shown
+MIN_TIME, MAX_TIME = float(_MIN_TS), float(_MAX_TS)
 #: beyond this a duration reads "over 10,000 years" instead of a number with hundreds of digits
 _MAX_DURATION = 10_000 * 365 * 86400
 
@@ -81,3 +97,49 @@ def describe_time(name: str, ts: float, now: float) -> TimeInfo:
         if delta == 0:
             relative = "now"
     return TimeInfo(ts, iso(ts), relative)
+
+
+def number_of(value: Any) -> float | None:
+    """A finite JSON number or numeric text (a form field), else None; true and false are not numbers."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return None
+    if isinstance(value, int):
+        value = float(value) if abs(value) < 10**20 else math.inf
+    return value if isinstance(value, float) and math.isfinite(value) else None
+
+
+_RELATIVE = re.compile(r"([+-])\s*(\d{1,9}(?:\.\d{1,6})?)\s*([smhdw])")
+_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_time(value: Any, what: str = "Check as of") -> float:
+    """Epoch seconds, ISO 8601 with a zone, or a relative time (-1h, +30m, now); ValueError naming ``what``."""
+    number = number_of(value)
+    if number is None and isinstance(value, str):
+        text = value.strip()
+        relative = _RELATIVE.fullmatch(text)
+        if text.lower() == "now":
+            number = time.time()
+        elif relative:
+            sign = -1 if relative.group(1) == "-" else 1
+            number = time.time() + sign * float(relative.group(2)) * _UNIT[relative.group(3)]
+        elif len(text) <= 40:
+            try:
+                moment = datetime.fromisoformat(text.replace(" ", "T"))
+            except ValueError:
+                moment = None
+            if moment is not None and moment.tzinfo is None:
+                raise ValueError(f"{what} needs a time zone, e.g. a trailing Z for UTC")
+            number = moment.timestamp() if moment is not None else None
+    if number is None:
+        raise ValueError(
+            f"{what} must be epoch seconds, an ISO 8601 time with a zone (2026-11-29T09:00:00Z) or relative (-1h)"
+        )
+    if not MIN_TIME <= number <= MAX_TIME:
+        raise ValueError(f"{what} is outside the calendar (years 1 to 9999)")
+    return number

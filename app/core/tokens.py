@@ -99,7 +99,7 @@ def extract_sized(text: str, max_size: int, kind: str) -> Extracted:
             too_large=True,
         )
     if not found.token:
-        raise InputError("token_empty", f"No token given: paste a {kind}", "token")
+        raise InputError("token_empty", f"No token given: expected a {kind}", "token")
     return found
 
 

@@ -19,6 +19,7 @@ from .findings import DEFAULT_LONG_LIFETIME, Finding, key_findings, sort_finding
 from .keyrules import forbidden_use, key_mismatch
 from .keys import DEFAULT_MAX_KEY, KeyInput, parse_key
 from .policy import InvalidPolicy, Policy, ReplayGuard, check_claims
+from .signature_hints import encoding_finding, length_finding
 from .timefmt import as_numeric_date, iso
 from .tokens import DEFAULT_MAX_TOKEN, DecodedToken, decode_token
 
@@ -173,7 +174,7 @@ def check_signature(
     spec = spec_for(alg)
     assert spec is not None
     if key_input is None:
-        return _fail(token, "no_key", "No key given: paste the secret or public key to check the signature")
+        return _fail(token, "no_key", "No key given: the signature needs the secret or the public key to be checked")
     if _key_confusion(spec, key_input):
         return _fail(
             token,
@@ -335,6 +336,9 @@ def verify_token(
     if key_input is not None:
         findings += key_findings(key_input, token.alg, "verify")
     signature = check_signature(token, key_input, allowed, allow_weak_keys=allow_weak_keys)
+    if not signature.valid:
+        hints = (length_finding(token, key_input), encoding_finding(token, key_input))
+        findings += [hint for hint in hints if hint is not None]
     # Refused because an HMAC alg met key material (parsed as what it is, whatever its spelling).
     spec = spec_for(token.alg) if token.alg is not None and token.alg in allowed else None
     hmac_refused = signature.status == "refused" and spec is not None and spec.kty == "oct"

@@ -236,7 +236,13 @@ def check_x5c(
     x5t = _thumb(members.get("x5t"), ders[0], "sha1")
     x5t_s256 = _thumb(members.get("x5t#S256"), ders[0], "sha256")
     if anchors_pem is None or not anchors_pem.strip():
-        return ChainCheck(infos, x5t, x5t_s256, None, "not validated: no trust anchor given (paste the CA certificate)")
+        return ChainCheck(
+            infos,
+            x5t,
+            x5t_s256,
+            None,
+            "not validated: no trust anchor (CA certificate) given",
+        )
     moment = datetime.datetime.now(datetime.UTC) if now is None else datetime.datetime.fromtimestamp(now, datetime.UTC)
     reason = _validate(certs, read_anchors(anchors_pem), moment)
     if reason is None and "mismatch" in (x5t, x5t_s256):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -21,7 +20,6 @@ from ..core.jsonparse import parse_json
 from ..core.jwe import DecodedJWE, DecryptResult
 from ..core.sign import encode_unsigned, sign
 from ..core.timefmt import as_numeric_date, in_calendar, iso
-from ..core.verify import verify
 from ..store import ReplayLog, Store
 from .forms import Form
 from .highlight import LineMark, error_position, json_layer, marks_for, token_layer
@@ -182,7 +180,6 @@ class DebuggerView:
     leeway: float = 0.0
     replay_count: int | None = None
     #: the secret verifies only under another encoding (the Secret encoding select), or None
-    encoding_hint: str | None = None
 
     @property
     def policy_problems(self) -> dict[str, str]:
@@ -289,27 +286,14 @@ class DebuggerView:
         return json_layer(self.payload_json, self.payload_marks, self._error_at("payload"))
 
     @property
+    def encoding_hint(self) -> Finding | None:
+        """The core's word on a secret that verifies once base64-decoded, shown beside the key box."""
+        return next((f for f in self.findings if f.code == "secret_encoding"), None)
+
+    @property
     def truncated_hint(self) -> str | None:
-        """The signature is shorter or longer than its algorithm makes: the paste was probably cut."""
-        error = self.token_error
-        if error is not None and error.segment == "signature" and error.code == "bad_base64url":
-            return "The token looks truncated: its signature ends part-way through a byte"
-        if self.result is None or not self.result.token.signature:
-            return None
-        token = self.result.token
-        alg = token.header.get("alg")
-        got = len(token.signature)
-        expected: tuple[int, ...] = _SIGNATURE_BYTES.get(alg, ()) if isinstance(alg, str) else ()
-        if isinstance(alg, str) and alg[:2] in ("RS", "PS"):
-            keys = self.result.key_input.keys if self.result.key_input else ()
-            sizes = [k.size_bits // 8 for k in keys if k.kty == "RSA"]
-            expected = tuple(s for s in sizes if s) or _RSA_BYTES
-            if got >= min(expected) and not any(s for s in sizes):
-                return None  # without the key any RSA size from 1024 bits up is plausible
-        if not expected or got in expected:
-            return None
-        want = " or ".join(str(n) for n in expected)
-        return f"The token looks truncated: an {alg} signature is {want} bytes, this one is {got}"
+        """The core's word on a signature of the wrong length, shown beside the token box."""
+        return next((f.message for f in self.findings if f.code == "signature_length"), None)
 
     @property
     def token_iss(self) -> str:
@@ -320,19 +304,6 @@ class DebuggerView:
 
 _JWS_PARTS = ("header", "payload", "signature")
 _JWE_PARTS = ("header", "encrypted_key", "iv", "ciphertext", "tag")
-_SIGNATURE_BYTES: dict[str, tuple[int, ...]] = {
-    "HS256": (32,),
-    "HS384": (48,),
-    "HS512": (64,),
-    "ES256": (64,),
-    "ES256K": (64,),
-    "ES384": (96,),
-    "ES512": (132,),
-    "EdDSA": (64, 114),
-    "Ed25519": (64,),
-    "Ed448": (114,),
-}
-_RSA_BYTES = (128, 256, 384, 512)
 
 
 def build_timeline(payload: dict[str, Any], now: float, leeway: float) -> Timeline | None:
@@ -429,8 +400,6 @@ def _verify_view(
         decrypted=inspection.decrypted,
         key_error=inspection.key_problem,
     )
-    if _worth_trying_base64(view, key_text, encoding):
-        view = replace(view, encoding_hint=_encoding_that_verifies(view, key_text, settings))
     if inspection.jwe is not None:
         plaintext = inspection.decrypted.plaintext if inspection.decrypted is not None else None
         view = replace(view, header_json=_pretty(inspection.jwe.header), payload_json=_pretty_text(plaintext or ""))
@@ -441,35 +410,6 @@ def _dpop_request(options: Options) -> DpopRequest | None:
     if not options.dpop_proof.strip():
         return None
     return DpopRequest(options.dpop_proof, options.dpop_htm, options.dpop_htu, nonce=options.dpop_nonce or None)
-
-
-_BASE64_TEXT = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
-
-
-def _worth_trying_base64(view: DebuggerView, key_text: str, encoding: str) -> bool:
-    """A UTF-8 HMAC secret that did not verify but reads as base64: maybe the encoding is wrong."""
-    sig = view.result.signature if view.result is not None else None
-    if sig is None or sig.status != "invalid" or encoding != "utf8" or not (sig.alg or "").startswith("HS"):
-        return False
-    return _BASE64_TEXT.fullmatch(key_text.strip()) is not None
-
-
-def _encoding_that_verifies(view: DebuggerView, key_text: str, settings: Settings) -> str | None:
-    assert view.result is not None
-    for encoding in ("base64url", "base64") if re.search(r"[-_]", key_text) else ("base64", "base64url"):
-        try:
-            retry = verify(
-                view.result.token.text,
-                key_text.strip(),
-                secret_encoding=encoding,
-                max_token=settings.max_token_bytes,
-                max_key=settings.max_key_bytes,
-            )
-        except InputError:
-            continue
-        if retry.signature.valid:
-            return encoding
-    return None
 
 
 def _pretty_text(text: str) -> str:

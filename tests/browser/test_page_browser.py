@@ -276,7 +276,7 @@ def test_a_cut_signature_says_truncated_and_a_whole_one_does_not(page_at: PageAt
     token = jwt.encode({"sub": "x"}, SECRET, "HS256")
     for cut in (6, 4, 1):  # a length base64url cannot have, and lengths it can (a byte or more short)
         page.locator("#token").fill(token[:-cut])
-        expect(page.locator("#truncated-hint")).to_contain_text("looks truncated")
+        expect(page.locator("#pane-encoded")).to_contain_text("looks truncated")
     page.locator("#key").fill(SECRET)
     page.locator("#token").fill(token)
     expect(page.locator("#verdict-bar")).to_contain_text("Signature verified")

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -133,7 +134,8 @@ def test_sign_round_trip():
     assert done.returncode == 0
     token = done.stdout.strip()
     check = jwtlens("verify", token, "--key", SECRET, "--json")
-    assert json.loads(check.stdout)["payload"] == {"sub": "cli"}
+    payload = json.loads(check.stdout)["payload"]
+    assert payload["sub"] == "cli" and abs(payload["iat"] - time.time()) < 60  # iat: now, by default
     refused = jwtlens("sign", "--header", '{"alg": "none"}')
     assert refused.returncode == 1 and "allow" in refused.stderr
     assert jwtlens("sign", "--header", "{broken").returncode == 2
@@ -152,4 +154,4 @@ def test_keygen_forms():
     secret = json.loads(jwtlens("keygen", "--kty", "oct", "--format", "jwk").stdout)
     assert secret["kty"] == "oct"
     refused = jwtlens("keygen", "--kty", "EC", "--crv", "P-999")
-    assert refused.returncode == 1 and "P-256" in refused.stderr
+    assert refused.returncode == 2 and "P-256" in refused.stderr

@@ -41,9 +41,9 @@ def _jwe_shaped() -> str:
         (json.dumps({"access_token": JWS, "expires_in": 3600}), "the JSON (access_token)"),
         (json.dumps({"data": [{"deep": {"value": JWS}}]}), "the JSON (data.0.deep.value)"),
         ('{"n": ' + "9" * 5000 + f', "id_token": "{JWS}"}}', "the JSON (id_token)"),
-        (f"2026-01-01 INFO user=alice token={JWS} status=200", "the pasted text"),
-        (f'[auth] got "{JWS}", retrying', "the pasted text"),
-        (f"key={JWS} ok", "the pasted text"),
+        (f"2026-01-01 INFO user=alice token={JWS} status=200", "the text around it"),
+        (f'[auth] got "{JWS}", retrying', "the text around it"),
+        (f"key={JWS} ok", "the text around it"),
         (
             json.dumps(
                 {"log": {"entries": [{"request": {"headers": [{"name": "Authorization", "value": f"Bearer {JWS}"}]}}]}}
@@ -98,7 +98,7 @@ def _sloppy(token: str) -> dict[str, str]:
 def test_a_sloppy_paste_yields_its_one_token_and_says_it_was_tidied(case, token):
     found = extract_token(_sloppy(token)[case])
     assert found.token == token
-    assert found.source in (TIDIED, "the pasted text")  # in a line of text or tidied: either way, named
+    assert found.source in (TIDIED, "the text around it")  # in a line of text or tidied: either way, named
 
 
 @pytest.mark.parametrize(

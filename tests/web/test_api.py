@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import secrets
 
 import pytest
 from jwtlens.config import Settings
 from jwtlens.core import SUPPORTED, sign
 
-from tests.makers import b64url, future
+from tests.makers import b64url, future, hs_by_hand
 from tests.servers import local_client
 
 CANARY = "CANARY-s3cr3t-7f3a"
@@ -271,3 +273,18 @@ def test_get_on_api_is_405(client):
 def test_an_empty_algorithm_list_allows_none(client, secret):
     body = client.post("/api/verify", json={"token": hs_token(secret), "key": secret, "algorithms": []}).json()
     assert body["verified"] is False and body["signature"]["status"] == "refused"
+
+
+def test_the_api_carries_the_signature_hints_and_the_weak_secret_warning(client, secret):
+    token = hs_token(secret)
+    cut = token[: token.rindex(".") + 1] + b64url(base64.urlsafe_b64decode(token.split(".")[2] + "==")[:-2])
+    short = client.post("/api/verify", json={"token": cut, "key": secret}).json()
+    assert [f["segment"] for f in short["findings"] if f["code"] == "signature_length"] == ["signature"]
+    raw = secrets.token_bytes(32)
+
+    by_raw = hs_by_hand({"alg": "HS256"}, {"sub": "x"}, raw)
+    hinted = client.post("/api/verify", json={"token": by_raw, "key": base64.b64encode(raw).decode()}).json()
+    assert hinted["verified"] is False
+    assert any(f["code"] == "secret_encoding" and "base64" in f["message"] for f in hinted["findings"])
+    made = client.post("/api/sign", json={"header": {"alg": "HS256"}, "payload": {}, "key": "secret"}).json()
+    assert {"secret_too_short", "weak_secret"} <= {f["code"] for f in made["findings"]}

@@ -224,7 +224,7 @@ def decrypt_decoded(
         return _result(
             token,
             findings,
-            Failure("no_key", "No key given: paste the private key, the secret or (PBES2) the password to decrypt"),
+            Failure("no_key", "No key given: decrypting needs the private key, the secret or (PBES2) the password"),
         )
     # "sign": the key is used with its private half, so "private key pasted to verify" does not apply
     findings += key_findings(key_input, None, "sign")

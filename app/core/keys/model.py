@@ -79,6 +79,8 @@ class KeyInput:
     #: the kind the user chose; "auto" when they left it to jwtlens
     requested: KeyKind = "auto"
     _public_text: str | None = field(default=None, repr=False)
+    #: an HMAC secret's encoding as the user chose it (utf8, base64...); None for key material
+    secret_encoding: str | None = None
 
     @property
     def is_set(self) -> bool:

@@ -204,7 +204,7 @@ def read_der(der: bytes) -> DerKey | None:
         raise InputError(
             "key_encrypted",
             "The private key is encrypted with a passphrase; decrypt it first "
-            "(openssl pkey -in key.pem) and paste the result",
+            "(openssl pkey -in key.pem) and use the result",
             "key",
         )
     for shape in shapes:

@@ -67,7 +67,7 @@ def _pem_part(label: str, headers: list[str], body: str) -> tuple[str, ParsedKey
         raise InputError(
             "key_encrypted",
             "The private key is encrypted with a passphrase; decrypt it first "
-            "(openssl pkey -in key.pem) and paste the result",
+            "(openssl pkey -in key.pem) and use the result",
             "key",
         )
     try:
@@ -110,7 +110,7 @@ def read_pem(text: str) -> Found:
         label = blocks[0][0] if blocks else ""
         raise InputError(
             "key_pem",
-            f"A PEM block labelled '{label[:40]}' is not a key; paste a PUBLIC KEY, PRIVATE KEY or CERTIFICATE block",
+            f"A PEM block labelled '{label[:40]}' is not a key; give a PUBLIC KEY, PRIVATE KEY or CERTIFICATE block",
             "key",
         )
     keys, public = _dedupe(parts)

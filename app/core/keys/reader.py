@@ -140,7 +140,7 @@ def _secret(text: str, encoding: str) -> KeyInput:
     key = OctKey(raw, raw)
     label = "HMAC secret" + ("" if encoding == "utf8" else f" ({encoding})")
     parsed = parsed_key(key, "oct", f"secret ({len(raw)} bytes)", len(raw) * 8, None)
-    return KeyInput("secret", label, (parsed,), is_secret=True)
+    return KeyInput("secret", label, (parsed,), is_secret=True, secret_encoding=encoding)
 
 
 def _public_half(parsed: ParsedKey) -> ParsedKey:

@@ -204,7 +204,7 @@ def read_openssh_private(body: bytes) -> ParsedKey:
         raise InputError(
             "key_encrypted",
             "The OpenSSH private key is encrypted with a passphrase; decrypt it first "
-            "(ssh-keygen -p -N '' -f key) and paste the result",
+            "(ssh-keygen -p -N '' -f key) and use the result",
             "key",
         ) from None
     except (ValueError, UnsupportedAlgorithm):

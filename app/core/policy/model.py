@@ -9,18 +9,17 @@ policy or every problem, each naming its field, so the verdict can fail closed.
 from __future__ import annotations
 
 import json
-import math
-import re
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
 import regex
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
+
+from ..timefmt import number_of as _number
+from ..timefmt import parse_time
 
 __all__ = [
     "MAX_RULES",
@@ -42,8 +41,6 @@ MAX_LIST = 1000
 MAX_TEXT = 4096
 #: ten years: a longer leeway or age means the check is meant to be off, so it is refused as a mistake
 MAX_SECONDS = 10 * 365 * 86400
-#: datetime's own range, so every time can be shown
-MIN_TIME, MAX_TIME = -62135596800.0, 253402300799.0
 
 
 class RuleOp(StrEnum):
@@ -63,20 +60,6 @@ def _bad(message: str) -> PydanticCustomError:
     return PydanticCustomError("policy", message)
 
 
-def _number(value: Any) -> float | None:
-    """A finite JSON number or numeric text (a form field), else None; true and false are not numbers."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
-            return None
-    if isinstance(value, int):
-        value = float(value) if abs(value) < 10**20 else math.inf
-    return value if isinstance(value, float) and math.isfinite(value) else None
-
-
 def _seconds(what: str) -> Any:
     def check(value: Any) -> float | None:
         if value is None or value == "":
@@ -87,38 +70,6 @@ def _seconds(what: str) -> Any:
         return number
 
     return BeforeValidator(check)
-
-
-_RELATIVE = re.compile(r"([+-])\s*(\d{1,9}(?:\.\d{1,6})?)\s*([smhdw])")
-_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def parse_time(value: Any, what: str = "Check as of") -> float:
-    """Epoch seconds, ISO 8601 with a zone, or a relative time (-1h, +30m, now); ValueError naming ``what``."""
-    number = _number(value)
-    if number is None and isinstance(value, str):
-        text = value.strip()
-        relative = _RELATIVE.fullmatch(text)
-        if text.lower() == "now":
-            number = time.time()
-        elif relative:
-            sign = -1 if relative.group(1) == "-" else 1
-            number = time.time() + sign * float(relative.group(2)) * _UNIT[relative.group(3)]
-        elif len(text) <= 40:
-            try:
-                moment = datetime.fromisoformat(text.replace(" ", "T"))
-            except ValueError:
-                moment = None
-            if moment is not None and moment.tzinfo is None:
-                raise ValueError(f"{what} needs a time zone, e.g. a trailing Z for UTC")
-            number = moment.timestamp() if moment is not None else None
-    if number is None:
-        raise ValueError(
-            f"{what} must be epoch seconds, an ISO 8601 time with a zone (2026-11-29T09:00:00Z) or relative (-1h)"
-        )
-    if not MIN_TIME <= number <= MAX_TIME:
-        raise ValueError(f"{what} is outside the calendar (years 1 to 9999)")
-    return number
 
 
 def _moment(value: Any) -> float | None:
