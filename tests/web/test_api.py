@@ -288,3 +288,16 @@ def test_the_api_carries_the_signature_hints_and_the_weak_secret_warning(client,
     assert any(f["code"] == "secret_encoding" and "base64" in f["message"] for f in hinted["findings"])
     made = client.post("/api/sign", json={"header": {"alg": "HS256"}, "payload": {}, "key": "secret"}).json()
     assert {"secret_too_short", "weak_secret"} <= {f["code"] for f in made["findings"]}
+
+
+def test_an_answer_with_a_non_finite_number_is_spelled_not_a_500():
+    from jwtlens.web.api import json_answer
+
+    sent = json.loads(json_answer({"a": float("nan"), "b": [float("inf")], "c": "é"}).body)
+    assert sent == {"a": "NaN", "b": ["Infinity"], "c": "é"}
+
+
+def test_a_verify_answer_carries_non_finite_claims_as_text(client, secret):
+    token = hs_by_hand({"alg": "HS256"}, '{"n": NaN, "big": 1e400}', secret.encode())
+    body = client.post("/api/verify", json={"token": token, "key": secret})
+    assert body.status_code == 200 and body.json()["payload"] == {"n": "NaN", "big": "Infinity"}
