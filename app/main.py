@@ -53,9 +53,11 @@ def create_app(settings: Settings | None = None, *, access_token: str | None = N
     # Decoding, verifying, signing and key parsing run in these threads, never on the event loop.
     application.state.cpu_limiter = anyio.CapacityLimiter(settings.cpu_workers)
     install_error_handlers(application)
+    # Routes are matched in order, one regex each: the page and the API that scripts call in loops come
+    # before the fragments' twenty (a keystroke's request pays for the API's few).
     application.include_router(pages.router)
-    application.include_router(fragments.router)
     application.include_router(api.router)
+    application.include_router(fragments.router)
     application.include_router(profiles.router)
     application.include_router(keys_api.router)
     application.include_router(grants.router)
