@@ -99,10 +99,11 @@ def _breakdown(token: str, key_text: str, policy: Any) -> dict[str, Callable[[],
     decoded = decode_token(token)
     key_input = parse_key(key_text)
     now = time.time()
-    findings = token_findings(decoded, now, key_input=key_input)
+    secret = key_input.keys[0].key.raw_value if key_input.keys[0].kty == "oct" else None
+    findings = token_findings(decoded, now, signed_with=secret)
     return {
         "decode_token": lambda: decode_token(token),
-        "token_findings": lambda: token_findings(decoded, now, key_input=key_input),
+        "token_findings": lambda: token_findings(decoded, now, signed_with=secret),
         "parse_key": lambda: parse_key(key_text),
         "key_findings": lambda: key_findings(key_input, decoded.alg, "verify"),
         "check_signature": lambda: check_signature(decoded, key_input, SUPPORTED),

@@ -14,7 +14,7 @@ from .b64 import Segment
 from .jsonparse import Duplicate, json_kind
 from .timefmt import as_numeric_date, duration
 from .tokens import DecodedToken
-from .weak_secrets import listed_secret, weak_secret_of
+from .weak_secrets import find_weak_secret, listed_secret
 
 if TYPE_CHECKING:  # decoding alone never reads a key, so it does not import the key parsers
     from .keys import KeyInput
@@ -88,12 +88,13 @@ def token_findings(
     token: DecodedToken,
     now: float | None = None,
     long_lifetime: float = DEFAULT_LONG_LIFETIME,
-    key_input: KeyInput | None = None,
+    *,
+    signed_with: bytes | None = None,
 ) -> list[Finding]:
     """What is risky about the token itself, whatever key it is checked with.
 
-    ``key_input``, the key the token is checked with, only spares work: when its secret made the
-    signature, whether that secret is well known is a lookup rather than a scan of the list.
+    ``signed_with``, the secret the caller found to have made the signature, only spares work:
+    whether it is well known is then a lookup in the list rather than a scan of it.
     """
     found: list[Finding] = []
     header = token.header
@@ -115,7 +116,11 @@ def token_findings(
             )
         )
     elif alg in ("HS256", "HS384", "HS512") and token.signature:
-        weak = weak_secret_of(token.signing_input, token.signature, alg, _secrets(key_input))
+        weak = (
+            listed_secret(signed_with)
+            if signed_with is not None
+            else find_weak_secret(token.signing_input, token.signature, alg)
+        )
         if weak is not None:
             found.append(_weak_secret_finding(weak, "The token is signed with a well-known secret", "signature"))
     if isinstance(alg, str) and alg.lower() != "none" and alg and not token.signature:
@@ -219,12 +224,6 @@ def _weak_secret_finding(secret: str, what: str, segment: str) -> Finding:
         "Replace the secret with at least 32 random bytes and revoke tokens signed with it",
         segment,
     )
-
-
-def _secrets(key_input: KeyInput | None) -> list[bytes]:
-    if key_input is None:
-        return []
-    return [parsed.key.raw_value for parsed in key_input.keys if isinstance(parsed.key, OctKey)]
 
 
 def _dpop_typ(header: Mapping[str, object]) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, Literal
 
 from .b64 import Segment, decode_segment
@@ -25,6 +25,8 @@ __all__ = [
 DEFAULT_MAX_TOKEN = 256 * 1024
 #: pasted text (a HAR file, a log line) may be larger than the token it holds, up to this many times
 _PASTE_FACTOR = 16
+#: header segments up to this many characters are cached (typical ones are under 300)
+_CACHED_HEADER = 1024
 
 
 TokenKind = Literal["JWS", "JWE"]
@@ -114,7 +116,19 @@ def segment_count_problem(parts: list[str], kind: str, expected: int) -> InputEr
 
 
 def header_object(part: str) -> tuple[Segment, str, ParsedJSON]:
-    """The protected header segment decoded and parsed; InputError unless it is a JSON object."""
+    """The protected header segment decoded and parsed; InputError unless it is a JSON object.
+
+    An issuer's tokens share a few headers, so short ones are read once and cached; each caller gets its
+    own top-level dict (nested values are shared: read them, do not change them).
+    """
+    if len(part) > _CACHED_HEADER:
+        return _read_header(part)
+    segment, text, parsed = _cached_header(part)
+    own = ParsedJSON(dict(parsed.value), parsed.duplicates, parsed.nonfinite, parsed.replaced_surrogates)
+    return segment, text, own
+
+
+def _read_header(part: str) -> tuple[Segment, str, ParsedJSON]:
     if not part:
         raise InputError("header_empty", "The header segment is empty", "header")
     segment = decode_segment(part, "header")
@@ -125,6 +139,9 @@ def header_object(part: str) -> tuple[Segment, str, ParsedJSON]:
             "header_not_object", f"The header is JSON but not an object (it is {json_kind(parsed.value)})", "header"
         )
     return segment, text, parsed
+
+
+_cached_header = lru_cache(maxsize=256)(_read_header)
 
 
 def decode_token(text: str, *, max_size: int = DEFAULT_MAX_TOKEN) -> DecodedToken:

@@ -8,16 +8,15 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
-from joserfc.errors import (
-    JoseError,
-)
+from joserfc.errors import JoseError
+from joserfc.jwk import OctKey
 
 from .algorithms import SUPPORTED, AlgSpec, implementation, spec_for, suggest
 from .attempts import KeyAttempt, KeyUsed, candidates
 from .claims import ClaimCheck, ClaimInfo, describe_claims
 from .findings import DEFAULT_LONG_LIFETIME, Finding, key_findings, sort_findings, token_findings
 from .keyrules import forbidden_use, key_mismatch
-from .keys import DEFAULT_MAX_KEY, KeyInput, parse_key
+from .keys import DEFAULT_MAX_KEY, KeyInput, ParsedKey, parse_key
 from .policy import InvalidPolicy, Policy, ReplayGuard, check_claims
 from .signature_hints import encoding_finding, length_finding
 from .timefmt import as_numeric_date, iso
@@ -56,6 +55,8 @@ class SignatureCheck:
     attempts: tuple[KeyAttempt, ...] = ()
     #: the RFC rule a weak key broke, when "allow weak keys" let it verify anyway
     weak_allowed: str | None = None
+    #: the user's key the signature matched (verified or weak_key); never shown, so a secret stays out of reprs
+    verifier: ParsedKey | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,11 @@ def _structure_problem(token: DecodedToken, allowed: Collection[str]) -> Signatu
     return None
 
 
+def _secret_of(parsed: ParsedKey | None) -> bytes | None:
+    """The secret that made the signature, when an HMAC secret did (so the weak-secret list is a lookup)."""
+    return parsed.key.raw_value if parsed is not None and isinstance(parsed.key, OctKey) else None
+
+
 def _key_confusion(spec: AlgSpec, key_input: KeyInput) -> bool:
     """An HMAC alg met key material that is no secret (PEM, certificate, SSH key, non-oct JWK, bare DER...)."""
     return spec.kty == "oct" and not key_input.has_secret_key
@@ -218,6 +224,7 @@ def check_signature(
                     f"Not verified: the signature matches the {key_input.label}{which}, but {forbidden}",
                     used,
                     tuple(attempts),
+                    verifier=parsed,
                 )
             attempts.append(KeyAttempt(parsed.index, parsed.kid, parsed.description, "verified", "signature matches"))
             allowed_weak = f" (allowed although {forbidden}: testing only)" if forbidden is not None else ""
@@ -230,6 +237,7 @@ def check_signature(
                 used,
                 tuple(attempts),
                 forbidden,
+                parsed,
             )
         attempts.append(
             KeyAttempt(parsed.index, parsed.kid, parsed.description, "bad_signature", "signature does not match")
@@ -332,10 +340,10 @@ def verify_token(
     applied = policy if isinstance(policy, Policy) else Policy()
     now = time.time() if applied.now is None else applied.now
     allowed = SUPPORTED if algorithms is None else tuple(a for a in algorithms if a in _SUPPORTED_SET)
-    findings = token_findings(token, now, long_lifetime, key_input)
+    signature = check_signature(token, key_input, allowed, allow_weak_keys=allow_weak_keys)
+    findings = token_findings(token, now, long_lifetime, signed_with=_secret_of(signature.verifier))
     if key_input is not None:
         findings += key_findings(key_input, token.alg, "verify")
-    signature = check_signature(token, key_input, allowed, allow_weak_keys=allow_weak_keys)
     if not signature.valid:
         hints = (length_finding(token, key_input), encoding_finding(token, key_input))
         findings += [hint for hint in hints if hint is not None]

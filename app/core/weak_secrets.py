@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import hmac
 import time
-from collections.abc import Iterable
 from functools import lru_cache
 
-__all__ = ["WEAK_SECRETS", "find_weak_secret", "listed_secret", "weak_secret_of"]
+__all__ = ["WEAK_SECRETS", "find_weak_secret", "listed_secret"]
 
 WEAK_SECRETS: tuple[str, ...] = (
     # documentation and playground examples
@@ -227,21 +226,6 @@ _BY_BYTES = {raw: secret for raw, secret in zip(_ENCODED, WEAK_SECRETS, strict=T
 def listed_secret(secret: bytes) -> str | None:
     """The list's entry for exactly these secret bytes, if it has one (a set lookup, no HMAC)."""
     return _BY_BYTES.get(secret)
-
-
-def weak_secret_of(signing_input: bytes, signature: bytes, alg: str, given: Iterable[bytes] = ()) -> str | None:
-    """The well-known secret behind ``signature``; the user's ``given`` secrets are asked first.
-
-    When one of them made the signature, the scan can tell nothing new: the answer is whether that
-    secret is listed. Only when none did (no key, or a wrong one) is the whole list tried.
-    """
-    digest, size = _DIGESTS.get(alg, ("", -1))
-    if len(signature) != size:
-        return None
-    for raw in given:
-        if hmac.compare_digest(hmac.digest(raw, signing_input, digest), signature):
-            return listed_secret(raw)
-    return find_weak_secret(signing_input, signature, alg)
 
 
 @lru_cache(maxsize=512)

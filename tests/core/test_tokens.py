@@ -39,6 +39,21 @@ def test_decodes_header_payload_and_signature():
     assert t.signing_input == ".".join(GOOD.split(".")[:2]).encode()
 
 
+@pytest.mark.parametrize("size", [40, 1024, 1025, 5000])
+def test_a_header_read_again_is_the_callers_own(size):
+    # short headers are cached across tokens; one caller changing its dict must not change the next token's
+    header = {"alg": "HS256", "kid": "k" * max(size - 40, 1)}
+    text = token(header, {"sub": "ada"})
+    first = decode_token(text)
+    first.header["alg"] = "none"
+    first.header["added"] = True
+    again = decode_token(text)
+    assert again.header == header
+    assert again.header_text == json.dumps(header)
+    bad = token(json.dumps(header)[:-1], {"sub": "ada"})  # the same header broken: an error every time, never cached
+    assert problem(bad)[0] == problem(bad)[0] == "bad_json"
+
+
 @pytest.mark.parametrize(
     "wrapped", [f"  {GOOD}\n", f"Bearer {GOOD}", f"bearer   {GOOD}", f"Authorization: Bearer {GOOD}"]
 )

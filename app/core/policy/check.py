@@ -84,10 +84,12 @@ class _Checker:
         self.leeway = policy.leeway_seconds
         self.key_curve, self.replay = key_curve, replay
         self.regex_left = REGEX_BUDGET
+        leeway = f", leeway {duration(self.leeway)}" if self.leeway else ""
+        #: the end every time claim's context shares: built once, not once per claim
+        self.now_context = f", now {iso(now)}{leeway})"
 
     def context(self, name: str, ts: float) -> str:
-        extra = f", leeway {duration(self.leeway)}" if self.leeway else ""
-        return f"({name} {iso(ts)}, now {iso(self.now)}{extra})"
+        return f"({name} {iso(ts)}{self.now_context}"
 
     def numeric(self, name: str, value: Any) -> float | ClaimCheck:
         ts = as_numeric_date(value)
