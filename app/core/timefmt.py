@@ -43,12 +43,15 @@ class TimeInfo:
 
 def as_numeric_date(value: object) -> float | None:
     """The value as seconds since 1970, or None when it is not a finite JSON number (or too big for a float)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    kind = type(value)  # exact types: bool is an int subclass and never a date; JSON gives no other subclasses
+    if kind is float:
+        return value if math.isfinite(value) else None  # type: ignore[arg-type,return-value]
+    if kind is int:
+        return float(value) if -_MAX_FLOAT_INT <= value <= _MAX_FLOAT_INT else None  # type: ignore[arg-type,operator]
+    if kind is bool or not isinstance(value, (int, float)):
         return None
-    if isinstance(value, int) and abs(value) > _MAX_FLOAT_INT:
-        return None  # float() would raise OverflowError
-    number = float(value)
-    return number if math.isfinite(number) else None
+    number = float(value)  # a subclass of int or float (not from JSON, but callers may pass one)
+    return number if math.isfinite(number) and abs(number) <= _MAX_FLOAT_INT else None
 
 
 def in_calendar(ts: float) -> float:
@@ -67,27 +70,35 @@ def _calendar_day(days: int) -> str:
     return f"{d.year:04d}-{d.month:02d}-{d.day:02d}T"  # by hand: %Y does not pad year 1
 
 
+#: "HH:MM:" for each minute of a day, "SS" for each second, ".mmm" for each millisecond: indexed, not formatted
+_CLOCK = tuple(f"{hour:02d}:{minute:02d}:" for hour in range(24) for minute in range(60))
+_SECONDS = tuple(f"{second:02d}" for second in range(60))
+_MILLIS = tuple(f".{milli:03d}" for milli in range(1000))
+
+
 def iso(ts: float) -> str:
     """``ts`` as UTC ISO 8601 with milliseconds when it has any, e.g. 2026-12-02T06:40:00.125Z.
 
     Reads as ``datetime.fromtimestamp(ts, UTC)`` would (microseconds rounded half to even, then cut to
-    milliseconds) but from the day's cached date and integer arithmetic: a claim check formats three times.
+    milliseconds) but from the day's cached date and table lookups: a claim check formats three times.
     """
     if not _MIN_TS <= ts <= _MAX_TS:
         return "out of the calendar's range"
-    fraction, integral = math.modf(ts)  # as datetime splits it, so the rounding agrees
-    whole, micros = int(integral), round(fraction * 1_000_000)
-    if micros >= 1_000_000:
-        whole, micros = whole + 1, micros - 1_000_000
-    elif micros < 0:
-        whole, micros = whole - 1, micros + 1_000_000
-    if whole > _MAX_TS:
-        return "out of the calendar's range"
+    if type(ts) is int:
+        whole, micros = ts, 0
+    else:
+        fraction, integral = math.modf(ts)  # as datetime splits it, so the rounding agrees
+        whole, micros = int(integral), round(fraction * 1_000_000)
+        if micros >= 1_000_000:
+            whole, micros = whole + 1, micros - 1_000_000
+        elif micros < 0:
+            whole, micros = whole - 1, micros + 1_000_000
+        if whole > _MAX_TS:
+            return "out of the calendar's range"
     days, seconds = divmod(whole, _DAY)
-    hours, seconds = divmod(seconds, 3600)
     minutes, seconds = divmod(seconds, 60)
-    millis = f".{micros // 1000:03d}" if micros else ""
-    return f"{_calendar_day(days)}{hours:02d}:{minutes:02d}:{seconds:02d}{millis}Z"
+    text = _calendar_day(days) + _CLOCK[minutes] + _SECONDS[seconds]
+    return f"{text}{_MILLIS[micros // 1000]}Z" if micros else f"{text}Z"
 
 
 def duration(seconds: float) -> str:

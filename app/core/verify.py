@@ -152,9 +152,11 @@ def _structure_problem(token: DecodedToken, allowed: Collection[str]) -> Signatu
         crit = header.get("crit")
         if not (isinstance(crit, list) and "b64" in crit):
             return _fail(token, "invalid", "b64: false must be listed in crit (RFC 7797 §6)")
-    for segment, name in zip(token.segments, ("header", "payload", "signature"), strict=True):
-        if not segment.canonical:
-            return _fail(token, "invalid", f"The {name} is not canonical base64url ({segment.noncanonical_reason})")
+    header_seg, payload_seg, signature_seg = token.segments
+    if not (header_seg.canonical and payload_seg.canonical and signature_seg.canonical):
+        for segment, name in zip(token.segments, ("header", "payload", "signature"), strict=True):
+            if not segment.canonical:
+                return _fail(token, "invalid", f"The {name} is not canonical base64url ({segment.noncanonical_reason})")
     if not token.signature:
         return _fail(token, "invalid", f"Invalid signature: the signature is empty, but alg is {alg}")
     return None

@@ -23,6 +23,7 @@ def _samples() -> list[float]:
     for _ in range(3000):
         values.append(rng.uniform(MIN_TIME, MAX_TIME - 1))  # any time, fractional
         values.append(float(rng.randint(int(MIN_TIME), int(MAX_TIME))))  # whole seconds, the usual claim
+        values.append(rng.randint(int(MIN_TIME), int(MAX_TIME)))  # ... and as a JSON integer
         # fractions on the rounding edges: half a microsecond, just under a whole second, negative times
         second = rng.randint(-(10**9), 2 * 10**9)
         values.append(second + rng.choice([0.0005, 0.0015, 0.4999995, 0.9999995, 0.9999999, 0.1, 0.7]))

@@ -320,6 +320,14 @@ def _normal_typ(value: str) -> str:
     return lowered.removeprefix("application/")
 
 
+def _required(policy: Policy) -> frozenset[str]:
+    """The claims that must be present: the listed ones, and those an expected value implies (as servers do)."""
+    implied = [name for name, expected in (("iss", policy.iss), ("aud", policy.aud), ("sub", policy.sub)) if expected]
+    if policy.max_age is not None and not policy.oidc:
+        implied.append("iat")
+    return frozenset((*policy.required, *implied))
+
+
 def check_claims(
     payload: Mapping[str, Any] | None,
     policy: Policy,
@@ -347,25 +355,11 @@ def check_claims(
         rows.append(ClaimCheck("payload", "fail", "The payload is not a JSON object, so it holds no claims"))
         return tuple(rows)
     checker = _Checker(header, payload, policy, now, key_curve, replay)
-    checks: dict[str, Callable[[Any], ClaimCheck]] = {
-        "iss": checker.iss,
-        "sub": checker.sub,
-        "aud": checker.aud,
-        "exp": checker.exp,
-        "nbf": checker.nbf,
-        "iat": checker.iat,
-        "jti": checker.jti,
-    }
-    required = set(policy.required)
-    # An expected value implies the claim must be there, as real servers treat it.
-    required.update(
-        name for name, expected in (("iss", policy.iss), ("aud", policy.aud), ("sub", policy.sub)) if expected
-    )
-    if policy.max_age is not None and not policy.oidc:
-        required.add("iat")
+    required = _required(policy)
     for name in _REGISTERED:
         if name in payload:
-            rows.append(checks[name](payload[name]))
+            check: Callable[[Any], ClaimCheck] = getattr(checker, name)
+            rows.append(check(payload[name]))
         elif name == "jti" and policy.replay:
             rows.append(ClaimCheck("jti", "fail", "jti is missing: with the replay check on, such a token is refused"))
         elif name in required:
