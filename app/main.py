@@ -6,7 +6,6 @@ import logging
 import secrets
 from functools import cache
 
-import anyio
 from fastapi import FastAPI
 
 from . import __version__
@@ -18,7 +17,7 @@ from .web import api, fragments, grants, keys_api, pages, profiles, signin
 from .web.errors import LastResort, install_error_handlers
 from .web.guard import AccessGuard
 from .web.headers import SecurityHeaders
-from .web.limits import BodySizeLimit
+from .web.limits import BodySizeLimit, cpu_pool
 from .web.render import CachedStatic
 
 __all__ = ["app", "create_app"]
@@ -51,7 +50,7 @@ def create_app(settings: Settings | None = None, *, access_token: str | None = N
     )
     application.state.issuer_cache = IssuerCache()
     # Decoding, verifying, signing and key parsing run in these threads, never on the event loop.
-    application.state.cpu_limiter = anyio.CapacityLimiter(settings.cpu_workers)
+    application.state.cpu_pool = cpu_pool(settings.cpu_workers)
     install_error_handlers(application)
     # Routes are matched in order, one regex each: the page and the API that scripts call in loops come
     # before the fragments' twenty (a keystroke's request pays for the API's few).

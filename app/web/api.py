@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field, WithJsonSchema
 
+from ..config import Settings
 from ..core import InputError, InvalidPolicy, Policy, decode, parse_policy, sign
 from ..core.compare import compare_tokens
 from ..core.dpop import DpopRequest
@@ -18,6 +19,7 @@ from ..core.jws_json import Serialization
 from ..core.keys import KeyKind, SecretEncoding
 from ..core.sdjwt import issue_sd_jwt
 from ..core.sign_json import sign_serialized
+from ..fetch import IssuerCache
 from ..present import (
     compare_json,
     decode_json,
@@ -29,8 +31,9 @@ from ..present import (
 )
 from ..store import ReplayLog, Store
 from . import answers
-from .deps import IssuerCacheDep, SettingsDep, StoreDep
+from .deps import SettingsDep, StoreDep
 from .keysource import fetch_keys
+from .limits import off_loop
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -158,7 +161,14 @@ def api_decode(body: DecodeRequest, settings: SettingsDep) -> dict[str, Any]:
     responses=ERROR_RESPONSES,
     summary="Verify signature and claims; a failing token is still a 200",
 )
-def api_verify(body: VerifyRequest, settings: SettingsDep, store: StoreDep, cache: IssuerCacheDep) -> Response:
+async def api_verify(body: VerifyRequest, request: Request) -> Response:
+    # The API's hot path: no per-request dependencies to solve, one hand-off to the worker pool.
+    state = request.app.state
+    return await off_loop(request, verify_answer, body, state.settings, state.store, state.issuer_cache)
+
+
+def verify_answer(body: VerifyRequest, settings: Settings, store: Store, cache: IssuerCache) -> Response:
+    """The /api/verify answer, computed in a worker thread (keys fetched, profile read, token inspected)."""
     key, encoding, algorithms, policy_data = body.key, body.secret_encoding, body.algorithms, body.policy
     source = None
     if key is None and (body.issuer or body.jwks_url):

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from joserfc.jwk import RSAKey
 from jwtlens.config import Settings
-from jwtlens.core import sign
+from jwtlens.core import sign, tokens
 from jwtlens.core.jsonparse import parse_json
 from jwtlens.core.keys import cache as key_cache
 from jwtlens.core.keys import reader
@@ -33,6 +33,7 @@ from tests.web.pages import form
 WATCHED: dict[str, Callable[..., Any]] = {
     "decode_token": decode_token,
     "parse_json": parse_json,
+    "read_header": tokens._read_header,
     "parse_policy": policy_model.parse_policy,
     "parse_key": reader.parse_key,
     "read_key_text": reader._parse_exact.__wrapped__,  # what the key cache misses cost
@@ -65,6 +66,7 @@ def counting() -> Iterator[Counter[str]]:
 def cold_caches() -> None:
     reader._parse_exact.cache_clear()
     key_cache.json_keys.cache_clear()
+    tokens._cached_header.cache_clear()
 
 
 SECRET = "computed-once-secret-0123456789abcdef"
@@ -93,6 +95,17 @@ def test_a_verify_request_does_each_step_once_and_no_scan_with_the_right_secret(
     assert counts["weak_secret_scan"] == 0  # the user's own secret verified: a set lookup suffices
 
 
+def test_a_header_seen_before_is_not_read_again() -> None:
+    # an issuer's tokens share their header: the next token's header is the one already read
+    body, counts = _api(_hs(11), SECRET)
+    assert body["verified"] is True and counts["read_header"] == 1 and counts["parse_json"] == 2
+    body, counts = _api(_hs(12), SECRET)
+    assert body["verified"] is True and counts["read_header"] == 0 and counts["parse_json"] == 1  # the payload
+    other = sign({"alg": "HS256", "typ": "JWT", "kid": "k2"}, {"sub": "x", "exp": future()}, SECRET).token
+    body, counts = _api(other, SECRET, {})
+    assert body["verified"] is True and counts["read_header"] == 1 and counts["parse_json"] == 2
+
+
 def test_a_wrong_secret_is_checked_once_and_the_scan_runs_once() -> None:
     body, counts = _api(_hs(2), "another-secret-of-enough-length-0123456789")
     assert body["verified"] is False and body["signature"]["valid"] is False
@@ -118,7 +131,7 @@ def test_a_keystroke_fragment_decodes_and_checks_once() -> None:
         fields = form(token=_hs(3), key=SECRET, policy_iss="https://idp.example", policy_aud="api")
         html = client.post("/fragments/token", data=fields).text
     assert "Signature verified" in html
-    assert counts["decode_token"] == 1 and counts["parse_json"] == 2
+    assert counts["decode_token"] == 1 and counts["parse_json"] == 2 and counts["read_header"] == 1
     assert counts["parse_policy"] == 1 and counts["check_signature"] == 1
     assert counts["weak_secret_scan"] == 0
 
