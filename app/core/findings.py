@@ -442,13 +442,13 @@ def key_findings(key_input: KeyInput, alg: str | None, purpose: Literal["verify"
                     "key",
                 )
             )
-        exponent = getattr(parsed.key.public_key, "public_numbers", lambda: None)() if parsed.kty == "RSA" else None
-        if exponent is not None and exponent.e < 65537:
+        exponent = parsed.rsa_exponent
+        if exponent is not None and exponent < 65537:
             found.append(
                 Finding(
                     "rsa_small_exponent",
                     "warning",
-                    f"The RSA public exponent is {exponent.e}; 65537 is the norm",
+                    f"The RSA public exponent is {exponent}; 65537 is the norm",
                     "Small exponents make padding mistakes exploitable; generate keys with e = 65537",
                     "key",
                 )

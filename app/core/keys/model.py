@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal, get_args
 
 from joserfc.jwk import Key
@@ -56,6 +57,12 @@ class ParsedKey:
     index: int = 0  # position in a JWKS or bundle
     #: what RFC 7518 / 8037 forbid about this key itself, found when reading it (see keyrules)
     violations: tuple[str, ...] = ()
+
+    @cached_property
+    def rsa_exponent(self) -> int | None:
+        """An RSA key's public exponent e, read once (cryptography rebuilds its numbers on every call)."""
+        numbers = getattr(self.key.public_key, "public_numbers", None) if self.kty == "RSA" else None
+        return int(numbers().e) if numbers is not None else None
 
     @property
     def what(self) -> str:
