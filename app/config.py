@@ -47,7 +47,7 @@ class Settings(BaseSettings):
         4,
         ge=1,
         le=64,
-        description="Threads the page's routes decode, verify, sign and parse keys in; more requests wait",
+        description="Threads the page's routes and POST /api/verify decode, verify, sign and parse keys in; more wait",
     )
     db_path: Path | None = Field(
         None, description="SQLite file for profiles and the replay log (default: the user's data directory)"
