@@ -6,15 +6,24 @@ import asyncio
 import contextvars
 import threading
 import time
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from jwtlens.config import Settings
 from jwtlens.main import create_app
 from jwtlens.web.limits import off_loop
 
+T = TypeVar("T")
 REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="unset")
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run in a thread of its own: the browser tests leave an event loop running in this one."""
+    with ThreadPoolExecutor(1) as runner:
+        return runner.submit(asyncio.run, coroutine).result()
 
 
 def _request(workers: int) -> Any:
@@ -59,7 +68,7 @@ def test_no_more_than_cpu_workers_run_at_once_and_the_rest_queue(workers):
         assert all(name != loop_thread and name.startswith("jwtlens-cpu") for _, name, _ in done)
         return done
 
-    done = asyncio.run(main())
+    done = _run(main())
     assert peak == workers
     assert [(n, rid) for n, _, rid in done] == [(n, f"r{n}") for n in range(3 * workers + 1)]
 
@@ -72,4 +81,4 @@ def test_an_error_in_the_worker_reaches_the_caller():
         with pytest.raises(ValueError, match="from the worker"):
             await off_loop(_request(1), broken)
 
-    asyncio.run(main())
+    _run(main())
