@@ -515,7 +515,7 @@ def build_parser(*, serving: bool = True, command: str | None = None) -> argpars
         sign.add_argument("--payload", help="payload JSON or @file (default {})")
         _add_key(sign, required=False)
         sign.add_argument("--allow-none", action="store_true", help="allow alg none (an unsigned token), on purpose")
-        when = "epoch seconds, ISO 8601 with a zone, or relative to now (+1h, now; a past one as --nbf=-30m)"
+        when = "epoch seconds, ISO 8601 with a zone, or relative to now (+1h, -30m, now)"
         sign.add_argument("--exp", metavar="TIME", help=f"set exp: {when}")
         sign.add_argument("--nbf", metavar="TIME", help=f"set nbf: {when}")
         sign.add_argument("--iat", metavar="TIME", help=f"set iat (default now, unless the payload has one): {when}")
@@ -558,6 +558,32 @@ _COMMANDS = {
 }
 
 
+#: sign's options that take a time, which may be a past one written with a leading minus (-30m)
+_TIME_OPTIONS = frozenset({"--exp", "--nbf", "--iat"})
+
+
+def _time_values_attached(args: list[str]) -> list[str]:
+    """``--nbf -30m`` as ``--nbf=-30m``: argparse would take the value for an option of its own.
+
+    After a time option, an argument with a single leading minus is its value (sign has no short options
+    besides -h); ``--`` ends the options, and what follows it is left alone.
+    """
+    joined: list[str] = []
+    index = 0
+    while index < len(args):
+        current = args[index]
+        if current == "--":
+            return joined + args[index:]
+        following = args[index + 1] if index + 1 < len(args) else ""
+        if current in _TIME_OPTIONS and following[:1] == "-" and following[:2] != "--" and following != "-h":
+            joined.append(f"{current}={following}")
+            index += 2
+            continue
+        joined.append(current)
+        index += 1
+    return joined
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from .core import InputError
 
@@ -566,6 +592,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args or (args[0].startswith("-") and args[0] not in ("-h", "--help", "--version")):
         args = ["serve", *args]
     command = args[0] if args[0] in _COMMANDS else None
+    if command == "sign":
+        args = _time_values_attached(args)
     parsed = build_parser(serving=args[0] == "serve", command=command).parse_args(args)
     if argv is None and parsed.command != "serve" and hasattr(signal, "SIGPIPE"):
         # A reader that stops early (jwtlens decode ... | head) ends us quietly, as it ends any Unix tool.

@@ -66,9 +66,10 @@ def test_each_time_claim_takes_each_absolute_form(capsys: pytest.CaptureFixture[
 @pytest.mark.parametrize("text", list(RELATIVE))
 def test_each_time_claim_takes_relative_times(capsys: pytest.CaptureFixture[str], claim: str, text: str) -> None:
     before = time.time()
-    value = signed_payload(capsys, f"--{claim}={text}")[claim]  # --nbf=-30m: argparse reads -30m as a flag
-    assert isinstance(value, int)
-    assert before + RELATIVE[text] - 1 <= value <= time.time() + RELATIVE[text] + 1
+    for spelling in ([f"--{claim}={text}"], [f"--{claim}", text]):  # --nbf -30m: the value, not a flag
+        value = signed_payload(capsys, *spelling)[claim]
+        assert isinstance(value, int)
+        assert before + RELATIVE[text] - 1 <= value <= time.time() + RELATIVE[text] + 1
 
 
 @pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
@@ -78,6 +79,7 @@ def test_each_time_claim_takes_relative_times(capsys: pytest.CaptureFixture[str]
         ("tomorrow", "ISO 8601"),
         ("2026-01-01T00:00:00", "time zone"),  # no zone: whose midnight?
         ("+1y", "ISO 8601"),
+        ("-1y", "ISO 8601"),  # a leading minus is still read as this flag's value, and refused by the time parser
         ("", "ISO 8601"),
         ("99999999999999", "outside the calendar"),
         ("NaN", "ISO 8601"),
@@ -89,6 +91,21 @@ def test_a_time_that_cannot_be_read_is_a_usage_error_naming_its_flag(
     code, out, err = run(capsys, "sign", "--header", '{"alg": "HS256"}', "--key", STRONG, f"--{claim}", text)
     assert code == 2 and not out
     assert f"--{claim}" in err and says in err
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--nbf", "-30m", "--exp", "-5"], ["--nbf=-30m", "--exp=-5"]),
+        (["--exp", "--kid", "k"], ["--exp", "--kid", "k"]),  # another option is not a value
+        (["--exp", "-h"], ["--exp", "-h"]),  # help stays help
+        (["--kid", "-30m"], ["--kid", "-30m"]),  # only the time options
+        (["--", "--nbf", "-30m"], ["--", "--nbf", "-30m"]),  # after --, nothing is rewritten
+        (["--nbf"], ["--nbf"]),
+    ],
+)
+def test_only_a_time_options_dash_value_is_attached(args: list[str], expected: list[str]) -> None:
+    assert cli._time_values_attached(["sign", *args]) == ["sign", *expected]
 
 
 def test_iat_is_now_by_default_and_the_flags_override_the_payload(capsys: pytest.CaptureFixture[str]) -> None:
