@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field, WithJsonSchema
+from starlette.concurrency import run_in_threadpool
 
 from ..config import Settings
 from ..core import InputError, InvalidPolicy, Policy, decode, parse_policy, sign
@@ -19,7 +20,6 @@ from ..core.jws_json import Serialization
 from ..core.keys import KeyKind, SecretEncoding
 from ..core.sdjwt import issue_sd_jwt
 from ..core.sign_json import sign_serialized
-from ..fetch import IssuerCache
 from ..present import (
     compare_json,
     decode_json,
@@ -32,7 +32,7 @@ from ..present import (
 from ..store import ReplayLog, Store
 from . import answers
 from .deps import SettingsDep, StoreDep
-from .keysource import fetch_keys
+from .keysource import KeySource, fetch_keys
 from .limits import off_loop
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -162,17 +162,26 @@ def api_decode(body: DecodeRequest, settings: SettingsDep) -> dict[str, Any]:
     summary="Verify signature and claims; a failing token is still a 200",
 )
 async def api_verify(body: VerifyRequest, request: Request) -> Response:
-    # The API's hot path: no per-request dependencies to solve, one hand-off to the worker pool.
+    # The API's hot path: no per-request dependencies to solve, one hand-off to the worker pool. Fetching an
+    # issuer's keys waits on the network, so it waits in Starlette's I/O pool, never in the few CPU workers.
     state = request.app.state
-    return await off_loop(request, verify_answer, body, state.settings, state.store, state.issuer_cache)
-
-
-def verify_answer(body: VerifyRequest, settings: Settings, store: Store, cache: IssuerCache) -> Response:
-    """The /api/verify answer, computed in a worker thread (keys fetched, profile read, token inspected)."""
-    key, encoding, algorithms, policy_data = body.key, body.secret_encoding, body.algorithms, body.policy
     source = None
-    if key is None and (body.issuer or body.jwks_url):
-        source = fetch_keys(settings, cache, issuer=body.issuer, jwks_url=body.jwks_url, refresh=body.refresh_keys)
+    if body.key is None and (body.issuer or body.jwks_url):
+        source = await run_in_threadpool(
+            fetch_keys,
+            state.settings,
+            state.issuer_cache,
+            issuer=body.issuer,
+            jwks_url=body.jwks_url,
+            refresh=body.refresh_keys,
+        )
+    return await off_loop(request, verify_answer, body, state.settings, state.store, source)
+
+
+def verify_answer(body: VerifyRequest, settings: Settings, store: Store, source: KeySource | None) -> Response:
+    """The /api/verify answer, computed in a worker thread (profile read, token inspected, answer encoded)."""
+    key, encoding, algorithms, policy_data = body.key, body.secret_encoding, body.algorithms, body.policy
+    if source is not None:
         key = source.jwks_text
     if body.profile is not None:
         saved = store.profile(body.profile)

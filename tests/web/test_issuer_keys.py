@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -127,3 +129,32 @@ def test_the_token_never_makes_jwtlens_fetch(tmp_path, idp, signing_keys):
         client.post("/api/verify", json={"token": jku_token})
         client.post("/fragments/token", data={"token": jku_token})
     assert idp.seen == []
+
+
+def test_a_slow_key_fetch_waits_outside_the_cpu_workers(tmp_path, idp, signing_keys):
+    # one CPU worker: were the fetch waiting in it, the ordinary verify below would wait for the IdP too
+    idp.slow("/slow/certs", 1.5, {"keys": [signing_keys["k1"].as_dict(private=False)]})
+    secret = "a-strong-secret-for-this-test-0123456789"
+    ordinary = sign({"alg": "HS256"}, {"sub": "a", "exp": future()}, secret).token
+    with local_client(Settings(db_path=tmp_path / "db", cpu_workers=1)) as client:
+        slow: dict[str, object] = {}
+
+        def fetching() -> None:
+            slow["body"] = client.post(
+                "/api/verify", json={"token": token_by(signing_keys, "k1"), "jwks_url": idp.url("/slow/certs")}
+            ).json()
+
+        worker = threading.Thread(target=fetching)
+        worker.start()
+        deadline = time.monotonic() + 5
+        while idp.hits("/slow/certs") == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert idp.hits("/slow/certs") == 1  # the fetch is under way
+        started = time.monotonic()
+        answer = client.post("/api/verify", json={"token": ordinary, "key": secret}).json()
+        waited = time.monotonic() - started
+        fetch_still_running = worker.is_alive()
+        worker.join(10)
+    assert answer["verified"] is True
+    assert fetch_still_running, f"the ordinary verify waited {waited:.2f} s, until the slow fetch was done"
+    assert slow["body"]["verified"] is True  # type: ignore[index]
