@@ -22,7 +22,7 @@ from .forms import Form, read_form
 from .keysource import fetch_keys
 from .limits import off_loop
 from .policyform import fields_from_policy, policy_from_form
-from .render import templates
+from .render import render, templates
 from .view import (
     DebuggerView,
     Env,
@@ -47,7 +47,10 @@ def _panes(request: Request, view: DebuggerView, skip: tuple[str, ...], form: Fo
 
 
 def debugger(request: Request, view: DebuggerView, env: Env, note: str | None = None, **extra: Any) -> HTMLResponse:
-    """The whole three-pane form, for answers that replace it (examples, profiles, fetched keys)."""
+    """The whole three-pane form, for answers that replace it (examples, profiles, fetched keys).
+
+    Rendered in a worker thread (``_debugger_off_loop``): it reads the store and may echo a large token.
+    """
     context = {
         "view": view,
         "algorithms": ALGORITHMS,
@@ -56,6 +59,12 @@ def debugger(request: Request, view: DebuggerView, env: Env, note: str | None = 
         **extra,
     }
     return templates.TemplateResponse(request, "_debugger.html", context)
+
+
+async def _debugger_off_loop(
+    request: Request, view: DebuggerView, env: Env, note: str | None = None, **extra: Any
+) -> HTMLResponse:
+    return await off_loop(request, debugger, request, view, env, note, **extra)
 
 
 def _edited(request: Request, view: DebuggerView, token_changed: bool, form: Form, policy: bool = True) -> HTMLResponse:
@@ -69,48 +78,64 @@ def _edited(request: Request, view: DebuggerView, token_changed: bool, form: For
     return _panes(request, view, skip if token_changed else ("token", *skip), form)
 
 
+# Each keystroke route hands the view and its rendering to one worker thread: one hand-off per request,
+# and a large token rendered away from the event loop.
+
+
+def _token_answer(request: Request, form: Form, env: Env) -> HTMLResponse:
+    return _panes(request, view_for_token(form, env), skip=("token", "policy"))
+
+
+def _edit_answer(request: Request, form: Form, env: Env) -> HTMLResponse:
+    return _edited(request, view_for_edit(form, env), token_changed=True, form=form, policy=False)
+
+
+def _settings_answer(
+    request: Request, form: Form, env: Env, *, record_jti: bool = False, clear_replay: bool = False
+) -> HTMLResponse:
+    if clear_replay:
+        env.store.clear_replay()
+    view = view_for_settings(form, env, record_jti=record_jti)
+    return _edited(request, view, token_changed=view.sign_note is not None, form=form)
+
+
 @router.post("/token", response_class=HTMLResponse)
 async def token_changed(request: Request, settings: SettingsDep, store: StoreDep) -> HTMLResponse:
     form = await read_form(request)
-    view = await off_loop(request, view_for_token, form, Env(settings, store))
-    return _panes(request, view, skip=("token", "policy"))
+    return await off_loop(request, _token_answer, request, form, Env(settings, store))
 
 
 @router.post("/edit", response_class=HTMLResponse)
 async def editors_changed(request: Request, settings: SettingsDep, store: StoreDep) -> HTMLResponse:
     form = await read_form(request)
-    view = await off_loop(request, view_for_edit, form, Env(settings, store))
-    return _edited(request, view, token_changed=True, form=form, policy=False)
+    return await off_loop(request, _edit_answer, request, form, Env(settings, store))
 
 
 @router.post("/settings", response_class=HTMLResponse)
 async def settings_changed(request: Request, settings: SettingsDep, store: StoreDep) -> HTMLResponse:
     form = await read_form(request)
-    view = await off_loop(request, view_for_settings, form, Env(settings, store))
-    return _edited(request, view, token_changed=view.sign_note is not None, form=form)
+    return await off_loop(request, _settings_answer, request, form, Env(settings, store))
 
 
 @router.post("/record", response_class=HTMLResponse)
 async def verify_and_record(request: Request, settings: SettingsDep, store: StoreDep) -> HTMLResponse:
     """The explicit 'verify and record jti' button: the one place the page writes the replay log."""
     form = await read_form(request)
-    view = await off_loop(request, view_for_settings, form, Env(settings, store), record_jti=True)
-    return _edited(request, view, token_changed=view.sign_note is not None, form=form)
+    return await off_loop(request, _settings_answer, request, form, Env(settings, store), record_jti=True)
 
 
 @router.post("/replay/clear", response_class=HTMLResponse)
 async def clear_replay(request: Request, settings: SettingsDep, store: StoreDep) -> HTMLResponse:
     form = await read_form(request)
-    store.clear_replay()
-    view = await off_loop(request, view_for_settings, form, Env(settings, store))
-    return _edited(request, view, token_changed=view.sign_note is not None, form=form)
+    return await off_loop(request, _settings_answer, request, form, Env(settings, store), clear_replay=True)
 
 
 @router.post("/example", response_class=HTMLResponse)
 async def load_example(request: Request, settings: SettingsDep, store: StoreDep) -> HTMLResponse:
     form = await read_form(request)
     env = Env(settings, store)
-    return debugger(request, await off_loop(request, view_for_example, form.get("example_alg", "HS256"), env), env)
+    view = await off_loop(request, view_for_example, form.get("example_alg", "HS256"), env)
+    return await _debugger_off_loop(request, view, env)
 
 
 def _profile_options(data: dict[str, Any], current: Options) -> Options:
@@ -130,13 +155,13 @@ async def load_profile(request: Request, settings: SettingsDep, store: StoreDep)
     form = await read_form(request)
     env = Env(settings, store)
     current = Options.from_form(form)
-    saved = store.profile(form.get("profile_name"))
+    saved = await off_loop(request, store.profile, form.get("profile_name"))
     if saved is None:
         view = await off_loop(request, view_with_options, form.get("token"), current, env)
-        return debugger(request, view, env, "Choose a saved profile to load")
+        return await _debugger_off_loop(request, view, env, "Choose a saved profile to load")
     view = await off_loop(request, view_with_options, form.get("token"), _profile_options(saved.data, current), env)
     note = f"Loaded profile '{saved.name}'" + ("" if saved.data.get("key") else " (it has no stored key)")
-    return debugger(request, view, env, note, selected_profile=saved.name)
+    return await _debugger_off_loop(request, view, env, note, selected_profile=saved.name)
 
 
 def _profile_body(form: Form) -> profiles.ProfileBody:
@@ -164,9 +189,9 @@ async def save_profile(request: Request, settings: SettingsDep, store: StoreDep)
             request, profiles.save, store, form.get("profile_save_name"), body, settings.max_key_bytes
         )
     except InputError as exc:
-        return debugger(request, view, env, f"Not saved: {exc.problem.message}")
+        return await _debugger_off_loop(request, view, env, f"Not saved: {exc.problem.message}")
     note = f"Saved profile '{saved['name']}'" + (f". {saved['note']}" if saved["note"] else "")
-    return debugger(request, view, env, note, selected_profile=saved["name"])
+    return await _debugger_off_loop(request, view, env, note, selected_profile=saved["name"])
 
 
 @router.post("/profile/delete", response_class=HTMLResponse)
@@ -174,8 +199,9 @@ async def delete_profile(request: Request, settings: SettingsDep, store: StoreDe
     form = await read_form(request)
     env = Env(settings, store)
     name = form.get("profile_name")
-    note = f"Deleted profile '{name}'" if store.delete_profile(name) else "Choose a saved profile to delete"
-    return debugger(request, await off_loop(request, view_for_settings, form, env), env, note)
+    deleted = await off_loop(request, store.delete_profile, name)
+    note = f"Deleted profile '{name}'" if deleted else "Choose a saved profile to delete"
+    return await _debugger_off_loop(request, await off_loop(request, view_for_settings, form, env), env, note)
 
 
 @router.post("/profile/import", response_class=HTMLResponse)
@@ -191,10 +217,12 @@ async def import_profiles(request: Request, settings: SettingsDep, store: StoreD
         body = profiles.ImportBody.model_validate(document)
         done = await off_loop(request, profiles.import_profiles, body, store, settings)
     except ValueError:
-        return debugger(request, view, env, "Not imported: the text is not a jwtlens profile export (JSON)")
+        note = "Not imported: the text is not a jwtlens profile export (JSON)"
     except InputError as exc:
-        return debugger(request, view, env, f"Not imported: {exc.problem.message}")
-    return debugger(request, view, env, f"Imported {done['imported']} profile(s): {', '.join(done['names'])}")
+        note = f"Not imported: {exc.problem.message}"
+    else:
+        note = f"Imported {done['imported']} profile(s): {', '.join(done['names'])}"
+    return await _debugger_off_loop(request, view, env, note)
 
 
 @router.post("/compare", response_class=HTMLResponse)
@@ -212,7 +240,7 @@ async def compare(request: Request, settings: SettingsDep) -> HTMLResponse:
             )
         except InputError as exc:
             problem = exc.problem
-    return templates.TemplateResponse(request, "_compare.html", {"comparison": comparison, "problem": problem})
+    return await render(request, "_compare.html", {"comparison": comparison, "problem": problem})
 
 
 @router.post("/fetch-keys", response_class=HTMLResponse)
@@ -229,10 +257,10 @@ async def fetch_issuer_keys(
         source = await run_in_threadpool(fetch_keys, settings, cache, refresh=form.get("refresh") == "1", **{kind: url})
     except InputError as exc:
         view = await off_loop(request, view_for_settings, form, env)
-        return debugger(request, view, env, issuer_error=exc.problem, issuer_url=url, issuer_kind=kind)
+        return await _debugger_off_loop(request, view, env, issuer_error=exc.problem, issuer_url=url, issuer_kind=kind)
     options = replace(Options.from_form(form), mode="verify", key=source.jwks_text)
     view = await off_loop(request, view_with_options, form.get("token"), options, env)
-    return debugger(request, view, env, fetched=source, issuer_url=url, issuer_kind=kind)
+    return await _debugger_off_loop(request, view, env, fetched=source, issuer_url=url, issuer_kind=kind)
 
 
 @dataclass(frozen=True)
@@ -262,7 +290,7 @@ async def keygen(request: Request) -> HTMLResponse:
         crv, kid = None if size else param or None, form.get("kid").strip() or None
         key = await off_loop(request, generate_key, kty, size=size, crv=crv, kid=kid)
     except InputError as exc:
-        return templates.TemplateResponse(request, "_keys_result.html", {"keys_problem": exc.problem})
+        return await render(request, "_keys_result.html", {"keys_problem": exc.problem})
     # ECDH keys (X25519, X448) encrypt rather than sign: no key box takes them.
     signs = kty != "OKP" or param.startswith("Ed")
     sign, verify = ("sign",) if signs else (), ("verify",) if signs else ()
@@ -279,7 +307,7 @@ async def keygen(request: Request) -> HTMLResponse:
         _KeyOutput("Public JWKS", _json_text(key.jwks) if key.public_jwk else "", "jwks.json", verify),
     ]
     context = {"key_outputs": [o for o in outputs if o.text], "thumbprint": key.thumbprint}
-    return templates.TemplateResponse(request, "_keys_result.html", context)
+    return await render(request, "_keys_result.html", context)
 
 
 @router.post("/convert", response_class=HTMLResponse)
@@ -296,7 +324,7 @@ async def convert(request: Request, settings: SettingsDep) -> HTMLResponse:
             max_key=settings.max_key_bytes,
         )
     except InputError as exc:
-        return templates.TemplateResponse(request, "_keys_result.html", {"keys_problem": exc.problem})
+        return await render(request, "_keys_result.html", {"keys_problem": exc.problem})
     if to == "pem" and len(result.keys) > 1:
         # one PEM per key of a JWKS, each named by its kid and thumbprint
         outputs = [
@@ -310,7 +338,7 @@ async def convert(request: Request, settings: SettingsDep) -> HTMLResponse:
     if result.jwks.get("keys"):
         outputs.append(_KeyOutput("Public JWKS", _json_text(result.jwks), "jwks.json"))
     context = {"key_outputs": outputs, "thumbprint": result.thumbprint}
-    return templates.TemplateResponse(request, "_keys_result.html", context)
+    return await render(request, "_keys_result.html", context)
 
 
 @router.post("/encrypt", response_class=HTMLResponse)
@@ -326,4 +354,4 @@ async def encrypt(request: Request, settings: SettingsDep) -> HTMLResponse:
         context["jwe"] = await off_loop(request, encrypt_jwe, header, token, key_text, max_key=settings.max_key_bytes)
     except InputError as exc:
         context["problem"] = exc.problem
-    return templates.TemplateResponse(request, "_encrypt_result.html", context)
+    return await render(request, "_encrypt_result.html", context)

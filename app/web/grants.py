@@ -31,7 +31,7 @@ from .deps import IssuerCacheDep, SettingsDep
 from .forms import Form, read_form
 from .keysource import fetch_policy, issuer_source
 from .limits import off_loop
-from .render import templates
+from .render import render
 
 __all__ = ["extra_from_form", "provider_limits", "router"]
 
@@ -207,5 +207,5 @@ async def oauth_fragment(request: Request, settings: SettingsDep, cache: IssuerC
     try:
         result = await off_loop(request, _fragment_answer, form, settings, cache)
     except InputError as exc:
-        return templates.TemplateResponse(request, "_oauth_result.html", {"problem": exc.problem})
-    return templates.TemplateResponse(request, "_oauth_result.html", {"answer": result})
+        return await render(request, "_oauth_result.html", {"problem": exc.problem})
+    return await render(request, "_oauth_result.html", {"answer": result})  # tokens can be large

@@ -9,6 +9,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from fastapi import Request
+from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
@@ -19,9 +21,10 @@ from ..core.jsonparse import json_safe
 from ..core.jwe import JWE_ALGORITHMS, JWE_ENCRYPTIONS
 from ..core.keys import KEY_KIND_LABELS
 from ..paths import STATIC_DIR, TEMPLATES_DIR
+from .limits import off_loop
 from .policyform import FORM_FIELDS
 
-__all__ = ["CachedStatic", "static_url", "templates"]
+__all__ = ["CachedStatic", "render", "static_url", "templates"]
 
 
 def _fingerprints() -> dict[str, str]:
@@ -92,3 +95,9 @@ templates.env.globals["jwe_encryptions"] = JWE_ENCRYPTIONS
 templates.env.globals["policy_fields"] = FORM_FIELDS
 templates.env.globals["secret_encodings"] = SECRET_ENCODINGS
 templates.env.globals["key_kind_labels"] = KEY_KIND_LABELS
+
+
+async def render(request: Request, name: str, context: dict[str, Any]) -> HTMLResponse:
+    """A template rendered in the worker pool: a fragment can echo a 256 KB token, too much for the event loop."""
+    response: HTMLResponse = await off_loop(request, templates.TemplateResponse, request, name, context)
+    return response

@@ -36,7 +36,7 @@ from .grants import extra_from_form, provider_limits
 from .keysource import fetch_policy, issuer_source
 from .limits import off_loop
 from .policyform import fields_from_policy
-from .render import templates
+from .render import render, templates
 from .view import Env, Options, view_with_options
 
 __all__ = ["FLOW_COOKIE", "router"]
@@ -221,8 +221,8 @@ async def sign_in_result(request: Request, settings: SettingsDep) -> HTMLRespons
     context = {
         "view": view,
         "algorithms": ALGORITHMS,
-        "profiles": [p.name for p in store.profiles()],
+        "profiles": [p.name for p in await off_loop(request, store.profiles)],
         "oauth": oauth_json(answer, result.tokens, issuer_source(info.discovery)),
         "oauth_flow": result.flow,
     }
-    return templates.TemplateResponse(request, "index.html", context)
+    return await render(request, "index.html", context)  # the ID token in three panes, rendered off the loop
