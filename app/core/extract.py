@@ -27,7 +27,10 @@ _TOKEN_CHARS = re.compile(r"[A-Za-z0-9_\-+/=.]+")
 _DOTTED_RUN = re.compile(r"(?<![A-Za-z0-9_\-+/=.])[A-Za-z0-9_\-+/=]*+\.[A-Za-z0-9_\-+/=]*+\.[A-Za-z0-9_\-+/=.]*+")
 # The first segment is base64url (it starts like a JSON object, "ey"); later ones may be base64 too.
 _NOT_FIRST_SEGMENT = re.compile(r"[+/]")
-_CUT = re.compile(r"[+/=]")
+# Where a token can start: the last block of base64url characters of a segment (after its last '+', '/' or
+# '=', before any '=' padding) when it holds an "ey" with a character after it. Tried only where a block
+# begins and possessive, so linear however the run is built.
+_TAIL = re.compile(r"(?:(?<=[.+/=])|^)(?=[A-Za-z0-9_-]*?ey[A-Za-z0-9_=-])[A-Za-z0-9_-]*+=*+(?=\.|\Z)")
 # In free text (a log line) a token must stand alone between spaces, quotes or "key=" / "key:".
 _OPENERS = frozenset(" \t\r\n\f\v\"'=:([<")
 _CLOSERS = frozenset(" \t\r\n\f\v\"',;)]>")
@@ -60,29 +63,24 @@ def _span(segments: list[str], index: int, start: int) -> int | None:
 
 
 def _in_run(run: str) -> tuple[int, int] | None:
-    """The leftmost token inside one run of token characters, as (start, end) offsets."""
+    """The leftmost token inside one run of token characters, as (start, end) offsets.
+
+    A token starts at the first "ey" of a segment's last base64url block (``_TAIL``): one regex search,
+    then the dots are counted once, never a Python step per segment.
+    """
     if "ey" not in run:
         return None
-    segments = run.split(".")
-    last = len(segments) - 3
-    offset = 0
-    for index, segment in enumerate(segments):
-        if index > last:
-            break
-        start = segment.find("ey")
-        if 0 <= start < len(segment) - 2:
-            if _CUT.search(segment, start):
-                # The earliest "ey" after the last '+', '/' or 'name=' (padding aside): earlier ones would
-                # take those characters into the first segment.
-                body = segment.rstrip("=")
-                cut = max(body.rfind("+"), body.rfind("/"), body.rfind("=")) + 1
-                start = segment.find("ey", cut)
-            count = _span(segments, index, start) if start >= 0 else None
-            if count is not None:
-                end = offset + sum(len(s) + 1 for s in segments[index : index + count]) - 1
-                return offset + start, end
-        offset += len(segment) + 1
-    return None
+    found = _TAIL.search(run)
+    if found is None:
+        return None
+    segments = run.count(".") + 1
+    left = segments - run.count(".", 0, found.start())
+    if left < 3:
+        return None
+    end = found.end()  # the dot that ends the first segment, or the run's end
+    for _ in range((5 if left >= 5 else 3) - 1):
+        end = run.find(".", end + 1)
+    return found.start() + found.group().find("ey"), len(run) if end == -1 else end
 
 
 def find_token(text: str) -> str | None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+import re
 import time
 
 import pytest
@@ -185,3 +187,32 @@ def test_brackets_in_a_log_line_do_not_hide_a_token():
 )
 def test_nesting_depth(text, depth):
     assert nesting_depth(text) == depth
+
+
+def _first_token_by_segments(text: str) -> str | None:
+    """The rule written the plain way, one segment at a time: the oracle for the single-regex scan.
+
+    In each run of token characters, a token starts at the first "ey" after the last '+', '/' or '=' of a
+    segment (padding '=' at its end aside) that has a character after it, and takes that segment and the next
+    two (or four, when there are that many) segments.
+    """
+    for run in re.findall(r"[A-Za-z0-9_\-+/=.]+", text):
+        segments = run.split(".")
+        for index, segment in enumerate(segments):
+            if len(segments) - index < 3:
+                break
+            body = segment.rstrip("=")
+            cut = max(body.rfind("+"), body.rfind("/"), body.rfind("=")) + 1
+            start = segment.find("ey", cut)
+            if start >= 0 and len(segment) - start >= 3:
+                count = 5 if len(segments) - index >= 5 else 3
+                return ".".join(segments[index : index + count])[start:]
+    return None
+
+
+@pytest.mark.parametrize("alphabet", ["ey.+/=abJ0-_", "ey.=+", "eyJ.abc=+/", "ey.", 'eyJhbG.=+/ "\n:,'])
+def test_the_token_found_is_the_one_the_rule_names(alphabet):
+    rng = random.Random(alphabet)
+    for _ in range(4000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60)))
+        assert find_token(text) == _first_token_by_segments(text), repr(text)
