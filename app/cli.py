@@ -263,7 +263,7 @@ def _print_inspection(data: dict[str, Any], paint: Painter, out: TextIO) -> None
 
 def _cmd_sign(args: argparse.Namespace, out: TextIO) -> int:
     from .core import InputError, sign
-    from .core.sign import stamp_times
+    from .core.sign import TIME_CLAIMS, read_times, stamp_times
     from .present import sign_json
 
     header = _json_arg(args.header, "header")
@@ -274,10 +274,10 @@ def _cmd_sign(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError("--payload must be a JSON object (or a JSON string)")
     if args.iat is not None and args.no_iat:
         raise UsageError("--iat and --no-iat contradict each other")
-    times = {name: _time_arg(getattr(args, name), f"--{name}") for name in ("exp", "nbf", "iat")}
     try:
-        payload = stamp_times(payload, {k: v for k, v in times.items() if v is not None}, add_iat=not args.no_iat)
-    except InputError as exc:  # a time flag on a payload that holds no claims: the flags are at fault
+        times = read_times({name: getattr(args, name) for name in TIME_CLAIMS}, named=lambda name: f"--{name}")
+        payload = stamp_times(payload, times, add_iat=not args.no_iat)
+    except InputError as exc:  # a time that cannot be read, or set on a payload that holds no claims
         raise UsageError(exc.problem.message) from None
     if args.kid is not None:
         header = {**header, "kid": args.kid}
@@ -294,17 +294,6 @@ def _cmd_sign(args: argparse.Namespace, out: TextIO) -> int:
     else:
         print(result.token, file=out)
     return EXIT_VALID
-
-
-def _time_arg(value: str | None, flag: str) -> float | None:
-    from .core.timefmt import parse_time
-
-    if value is None:
-        return None
-    try:
-        return parse_time(value, flag)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
 
 
 def _warn(findings: list[dict[str, Any]], command: str) -> None:

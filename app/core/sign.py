@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,8 +16,9 @@ from .errors import InputError
 from .findings import Finding, key_findings, sort_findings
 from .keyrules import key_mismatch
 from .keys import DEFAULT_MAX_KEY, KeyInput, ParsedKey, parse_key
+from .timefmt import parse_time
 
-__all__ = ["SignResult", "compact_json", "encode_unsigned", "sign", "stamp_times"]
+__all__ = ["TIME_CLAIMS", "SignResult", "compact_json", "encode_unsigned", "read_times", "sign", "stamp_times"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,26 @@ def _payload_bytes(payload: dict[str, Any] | str, b64: bool, compact: bool = Tru
     if not b64 and compact and b"." in data:
         raise InputError("payload_dot", "With b64: false the payload cannot contain '.' in compact form", "payload")
     return data
+
+
+#: the claims a signer may set from a time: epoch seconds, ISO 8601 with a zone, or relative to now
+TIME_CLAIMS = ("exp", "nbf", "iat")
+
+
+def read_times(values: Mapping[str, object], *, named: Callable[[str], str] = str) -> dict[str, float]:
+    """The given times (None: not given) read by the one time parser; InputError naming the one that is not.
+
+    ``named`` spells a claim as the caller's user wrote it (the CLI's ``--exp``, the API's ``exp``).
+    """
+    times: dict[str, float] = {}
+    for name, value in values.items():
+        if value is None:
+            continue
+        try:
+            times[name] = parse_time(value, named(name))
+        except ValueError as exc:
+            raise InputError("time_invalid", str(exc), name) from None
+    return times
 
 
 def stamp_times(

@@ -6,7 +6,7 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, Field, WithJsonSchema
+from pydantic import BaseModel, Field, StrictFloat, StrictInt, StrictStr, WithJsonSchema
 from starlette.concurrency import run_in_threadpool
 
 from ..config import Settings
@@ -19,6 +19,7 @@ from ..core.jwe import decode_jwe
 from ..core.jws_json import Serialization
 from ..core.keys import KeyKind, SecretEncoding
 from ..core.sdjwt import issue_sd_jwt
+from ..core.sign import TIME_CLAIMS, read_times, stamp_times
 from ..core.sign_json import sign_serialized
 from ..present import (
     compare_json,
@@ -119,6 +120,11 @@ class CompareRequest(BaseModel):
     second: str = Field(description="Another compact JWS to compare with the first")
 
 
+_WHEN = "epoch seconds, ISO 8601 with a zone, or relative to now (+1h, -30m, now)"
+#: a time as a JSON string or number, never a boolean read as 1 or 0
+TimeValue = StrictStr | StrictInt | StrictFloat
+
+
 class SignRequest(BaseModel):
     header: dict[str, Any] | list[dict[str, Any]] = Field(
         description="The protected header; for general, a list with one header per key (or one header for all)"
@@ -137,6 +143,10 @@ class SignRequest(BaseModel):
         "compact", description="compact (dots), flattened or general JSON (RFC 7515 §7.2); token is then JSON text"
     )
     detached: bool = Field(False, description="JSON serializations: leave the payload out (RFC 7515 App. F)")
+    exp: TimeValue | None = Field(None, description=f"Set exp: {_WHEN}")
+    nbf: TimeValue | None = Field(None, description=f"Set nbf: {_WHEN}")
+    iat: TimeValue | None = Field(None, description=f"Set iat: {_WHEN} (not added unless given; the CLI adds now)")
+    kid: str | None = Field(None, description="Set the protected header's kid (every header's, for general JSON)")
 
 
 @router.post(
@@ -244,6 +254,11 @@ def api_replay_clear(store: StoreDep) -> dict[str, int]:
     summary="Sign a header and payload: compact, JSON serializations, or an SD-JWT with 'disclose'",
 )
 def api_sign(body: SignRequest, settings: SettingsDep) -> dict[str, Any]:
+    times = read_times({name: getattr(body, name) for name in TIME_CLAIMS})
+    if times or body.kid is not None:
+        kid = {} if body.kid is None else {"kid": body.kid}
+        headers = [{**h, **kid} for h in body.header] if isinstance(body.header, list) else {**body.header, **kid}
+        body = body.model_copy(update={"payload": stamp_times(body.payload, times, add_iat=False), "header": headers})
     if body.disclose is not None:
         if not isinstance(body.payload, dict):
             raise InputError("sd_payload", "An SD-JWT's payload must be a JSON object", "payload")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+import time
 
 import pytest
 from jwtlens.config import Settings
@@ -301,3 +302,87 @@ def test_a_verify_answer_carries_non_finite_claims_as_text(client, secret):
     token = hs_by_hand({"alg": "HS256"}, '{"n": NaN, "big": 1e400}', secret.encode())
     body = client.post("/api/verify", json={"token": token, "key": secret})
     assert body.status_code == 200 and body.json()["payload"] == {"n": "NaN", "big": "Infinity"}
+
+
+def _claims_of(token: str) -> dict:
+    return json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+
+
+@pytest.mark.parametrize(
+    ("given", "offset"),
+    [
+        ("+1h", 3600),
+        ("-30m", -1800),
+        ("now", 0),
+        ("+2d", 172800),
+        (1_900_000_000, None),
+        ("2030-01-01T00:00:00Z", None),
+    ],
+)
+@pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
+def test_sign_sets_each_time_claim_from_each_form(client, secret, claim, given, offset):
+    before = time.time()
+    body = client.post(
+        "/api/sign", json={"header": {"alg": "HS256"}, "payload": {"sub": "x"}, "key": secret, claim: given}
+    ).json()
+    value = _claims_of(body["token"])[claim]
+    assert isinstance(value, int)
+    if offset is None:
+        assert value == (1_900_000_000 if given == 1_900_000_000 else 1_893_456_000)
+    else:
+        assert before + offset - 1 <= value <= time.time() + offset + 1
+    # the CLI reads the same spellings with the same parser; the API adds iat only when asked
+    assert ("iat" in _claims_of(body["token"])) == (claim == "iat")
+
+
+def test_sign_sets_kid_in_every_header_and_times_in_an_sd_jwt(client, secret):
+    compact = client.post(
+        "/api/sign", json={"header": {"alg": "HS256", "kid": "old"}, "payload": {}, "key": secret, "kid": "new"}
+    ).json()
+    assert json.loads(base64.urlsafe_b64decode(compact["token"].split(".")[0] + "=="))["kid"] == "new"
+    general = client.post(
+        "/api/sign",
+        json={
+            "header": [{"alg": "HS256"}, {"alg": "HS512"}],
+            "payload": {"sub": "x"},
+            "key": [secret, secret * 2],
+            "serialization": "general",
+            "kid": "k1",
+            "exp": "+1h",
+        },
+    ).json()
+    document = json.loads(general["token"])
+    assert [json.loads(base64.urlsafe_b64decode(s["protected"] + "=="))["kid"] for s in document["signatures"]] == [
+        "k1",
+        "k1",
+    ]
+    assert "exp" in json.loads(base64.urlsafe_b64decode(document["payload"] + "=="))
+    sd = client.post(
+        "/api/sign",
+        json={
+            "header": {"alg": "HS256"},
+            "payload": {"sub": "x", "email": "a@b"},
+            "key": secret,
+            "disclose": ["email"],
+            "exp": "+5m",
+        },
+    ).json()
+    assert "exp" in _claims_of(sd["token"].split("~")[0])
+
+
+@pytest.mark.parametrize("bad", ["tomorrow", "2026-01-01T00:00:00", "+1y", "", "NaN", "-1y", 1e300, True])
+@pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
+def test_sign_refuses_a_time_it_cannot_read_naming_the_claim(client, secret, claim, bad):
+    response = client.post("/api/sign", json={"header": {"alg": "HS256"}, "payload": {}, "key": secret, claim: bad})
+    if bad is True:  # a boolean is no time (never read as 1970-01-01T00:00:01Z): the body's shape is wrong
+        assert error_of(response, 422)["code"] == "request_invalid"
+        return
+    err = error_of(response, 400)
+    assert (err["code"], err["segment"]) == ("time_invalid", claim) and claim in err["message"]
+
+
+def test_sign_refuses_a_time_on_a_payload_without_claims(client, secret):
+    err = error_of(
+        client.post("/api/sign", json={"header": {"alg": "HS256"}, "payload": "text", "key": secret, "exp": "+1h"}), 400
+    )
+    assert err["code"] == "payload_not_object"
