@@ -547,16 +547,15 @@ _COMMANDS = {
 }
 
 
-#: sign's options that take a time, which may be a past one written with a leading minus (-30m)
-_TIME_OPTIONS = frozenset({"--exp", "--nbf", "--iat"})
-
-
 def _time_values_attached(args: list[str]) -> list[str]:
     """``--nbf -30m`` as ``--nbf=-30m``: argparse would take the value for an option of its own.
 
-    After a time option, an argument with a single leading minus is its value (sign has no short options
-    besides -h); ``--`` ends the options, and what follows it is left alone.
+    After a time option (one per core.sign.TIME_CLAIMS), an argument with a single leading minus is its value
+    (sign has no short options besides -h); ``--`` ends the options, and what follows it is left alone.
     """
+    from .core.sign import TIME_CLAIMS
+
+    time_options = {f"--{name}" for name in TIME_CLAIMS}
     joined: list[str] = []
     index = 0
     while index < len(args):
@@ -564,7 +563,7 @@ def _time_values_attached(args: list[str]) -> list[str]:
         if current == "--":
             return joined + args[index:]
         following = args[index + 1] if index + 1 < len(args) else ""
-        if current in _TIME_OPTIONS and following[:1] == "-" and following[:2] != "--" and following != "-h":
+        if current in time_options and following[:1] == "-" and following[:2] != "--" and following != "-h":
             joined.append(f"{current}={following}")
             index += 2
             continue
