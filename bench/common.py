@@ -217,8 +217,10 @@ def serve_command(port: int) -> list[str]:
 class Server:
     """``jwtlens serve`` in a subprocess on a free loopback port, with its own SQLite file."""
 
-    def __init__(self, label: str = "server") -> None:
+    def __init__(self, label: str = "server", cpus: frozenset[int] | None = None) -> None:
         self.label = label
+        #: CPUs the process may run on (Linux); None leaves it to the scheduler, as `jwtlens serve` runs
+        self.cpus = cpus
         self.workdir = Path(tempfile.mkdtemp(prefix=f"jwtlens-bench-{label}-"))
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
@@ -239,8 +241,14 @@ class Server:
         log = self.log_path.open("ab")
         started = time.perf_counter()
         # cwd is the scratch directory: a developer's .env in the checkout must not change what is measured.
+        cpus = self.cpus
         self.process = subprocess.Popen(
-            serve_command(self.port), cwd=self.workdir, env=self.env(), stdout=log, stderr=subprocess.STDOUT
+            serve_command(self.port),
+            cwd=self.workdir,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=None if cpus is None else lambda: os.sched_setaffinity(0, cpus),
         )
         log.close()
         return started

@@ -5,12 +5,17 @@ connections busy for a fixed duration per run. Every target is run once per roun
 reversing between rounds, so that the machine's noise hits the ceiling and the endpoints alike; each
 endpoint's throughput is divided by the ceiling's throughput in the same round and the median of those
 ratios is reported.
+
+Then the budgeted API target runs again against its ceiling in a second server pinned to one CPU (Linux,
+two CPUs or more): an informative row, not a budget, showing what the hand-off between the event loop and
+the worker threads costs when they sit on different cores.
 """
 
 from __future__ import annotations
 
 import inspect
 import json
+import os
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -106,34 +111,71 @@ def _sanity(server: Server, target: Target) -> None:
         raise RuntimeError(f"{target.name}: the sanity request got {reply.status}: {text[:300]}")
 
 
+Rounds = dict[str, list[dict[str, Any]]]
+#: rounds, seconds per run, warm-up seconds; by quick
+_ROUNDS = {False: (4, 2.0, 0.5), True: (2, 1.0, 0.3)}
+
+
+def _measure(
+    server: Server, load: LoadGenerator, targets: list[Target], connections: int, quick: bool
+) -> tuple[Rounds, dict[str, list[float]]]:
+    """Every target once per round, the order rotating and reversing; each run's rates and latencies."""
+    rounds, duration, warmup = _ROUNDS[quick]
+    for target in targets:
+        _sanity(server, target)
+        load.load(target.name, target.requests)
+        load.run(target.name, connections, duration=warmup, catalog_size=len(target.requests))
+    per_round: Rounds = {t.name: [] for t in targets}
+    latencies: dict[str, list[float]] = {t.name: [] for t in targets}
+    for number in range(rounds):
+        order = targets[number % len(targets) :] + targets[: number % len(targets)]
+        if number % 2:
+            order.reverse()
+        for target in order:
+            cpu_before, wall_before = server.cpu_seconds(), time.perf_counter()
+            result = load.run(target.name, connections, duration=duration, catalog_size=len(target.requests))
+            server_cpu = (server.cpu_seconds() - cpu_before) / (time.perf_counter() - wall_before)
+            if result.errors:
+                raise RuntimeError(f"{target.name}: {result.errors} failed requests ({result.statuses})")
+            per_round[target.name].append(
+                {
+                    "rps": result.rps,
+                    "server_cpu": server_cpu,
+                    "client_cpu": result.client_cpu / result.seconds,
+                }
+            )
+            latencies[target.name].extend(result.latencies)
+    return per_round, latencies
+
+
+def _pinned(quick: bool, processes: int, connections: int) -> dict[str, Any] | None:
+    """The budgeted API target again with the server pinned to one CPU: informative, not a budget.
+
+    The process's Python work uses about one core either way; pinned, its event loop and worker threads
+    hand the GIL to each other on one core instead of waking each other across cores (docs/benchmarks.md).
+    """
+    if not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2:
+        return None
+    cpu = max(os.sched_getaffinity(0))
+    with Server("pinned", cpus=frozenset({cpu})) as server, LoadGenerator(server.port, processes) as load:
+        wanted = ("ceiling", "api_verify_HS256")
+        targets = [t for t in _targets(server.port) if t.name in wanted]
+        per_round, _ = _measure(server, load, targets, connections, quick)
+    ceiling = [r["rps"] for r in per_round["ceiling"]]
+    api = [r["rps"] for r in per_round["api_verify_HS256"]]
+    return {
+        "cpu": cpu,
+        "ceiling_rps_median": round(median(ceiling), 1),
+        "api_verify_HS256_rps_median": round(median(api), 1),
+        "ratio_to_ceiling": round(median([a / c for a, c in zip(api, ceiling, strict=True) if c]), 3),
+    }
+
+
 def run(section: Section, quick: bool = False, processes: int = 2, connections: int = 4) -> None:
-    rounds, duration, warmup = (2, 1.0, 0.3) if quick else (4, 2.0, 0.5)
+    rounds, duration, _ = _ROUNDS[quick]
     with Server("throughput") as server, LoadGenerator(server.port, processes) as load:
         targets = _targets(server.port)
-        for target in targets:
-            _sanity(server, target)
-            load.load(target.name, target.requests)
-            load.run(target.name, connections, duration=warmup, catalog_size=len(target.requests))
-        per_round: dict[str, list[dict[str, Any]]] = {t.name: [] for t in targets}
-        latencies: dict[str, list[float]] = {t.name: [] for t in targets}
-        for number in range(rounds):
-            order = targets[number % len(targets) :] + targets[: number % len(targets)]
-            if number % 2:
-                order.reverse()
-            for target in order:
-                cpu_before, wall_before = server.cpu_seconds(), time.perf_counter()
-                result = load.run(target.name, connections, duration=duration, catalog_size=len(target.requests))
-                server_cpu = (server.cpu_seconds() - cpu_before) / (time.perf_counter() - wall_before)
-                if result.errors:
-                    raise RuntimeError(f"{target.name}: {result.errors} failed requests ({result.statuses})")
-                per_round[target.name].append(
-                    {
-                        "rps": result.rps,
-                        "server_cpu": server_cpu,
-                        "client_cpu": result.client_cpu / result.seconds,
-                    }
-                )
-                latencies[target.name].extend(result.latencies)
+        per_round, latencies = _measure(server, load, targets, connections, quick)
         rss_kb = server.rss_kb()
 
     ceiling_rounds = [r["rps"] for r in per_round["ceiling"]]
@@ -182,6 +224,14 @@ def run(section: Section, quick: bool = False, processes: int = 2, connections: 
         f"{min(busy):.2f}-{max(busy):.2f}  (load generator <= "
         f"{max(t['client_cpu_cores'] for t in figures['targets'].values()):.2f})",
     )
+    pinned = _pinned(quick, processes, connections)
+    figures["pinned_one_cpu"] = pinned
+    if pinned is not None:
+        section.row(
+            "POST /api/verify HS256, server pinned to 1 CPU",
+            f"{fmt(pinned['api_verify_HS256_rps_median'])} req/s  ({pinned['ratio_to_ceiling'] * 100:.0f} % of its "
+            f"ceiling, {fmt(pinned['ceiling_rps_median'])} req/s)  informative: jwtlens serve does not pin itself",
+        )
     section.figures.update(figures)
     ceiling = figures["targets"]["ceiling"]["rps_median"]
     for key, name in BUDGETED.items():
