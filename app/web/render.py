@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+from contextlib import suppress
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2.bccache import Bucket, FileSystemBytecodeCache
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
@@ -24,7 +26,7 @@ from ..paths import STATIC_DIR, TEMPLATES_DIR
 from .limits import off_loop
 from .policyform import FORM_FIELDS
 
-__all__ = ["CachedStatic", "render", "static_url", "templates"]
+__all__ = ["CachedStatic", "render", "static_url", "template_cache", "templates"]
 
 
 def _fingerprints() -> dict[str, str]:
@@ -85,8 +87,33 @@ class CachedStatic(StaticFiles):
         return response
 
 
+class _TemplateCache(FileSystemBytecodeCache):
+    """Compiled templates kept between starts (compiling them is most of the first page's cost).
+
+    Jinja's per-user directory in the temp dir, created 0700 and refused unless it is the user's own; a
+    template whose source changed is compiled again (the cache checks a checksum of the source). A cache
+    that cannot be written is skipped, never an error.
+    """
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        with suppress(OSError):
+            super().load_bytecode(bucket)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        with suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def template_cache(directory: str | None = None) -> FileSystemBytecodeCache | None:
+    try:
+        return _TemplateCache(directory, "jwtlens-%s.cache")
+    except (OSError, RuntimeError):  # no temp dir, or one another user could write to: compile every start
+        return None
+
+
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.auto_reload = False  # templates ship with the package; checking their mtimes cost every render
+templates.env.bytecode_cache = template_cache()
 templates.env.globals["static_url"] = static_url
 templates.env.filters["pretty_json"] = pretty_json
 templates.env.filters["compact_value"] = compact_value
