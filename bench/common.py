@@ -223,7 +223,7 @@ def pycache_dir() -> Path:
 
     Python keeps compiled modules unless PYTHONDONTWRITEBYTECODE is set, as some CI images and sandboxes
     do; there every start compiles jwtlens's own modules again (its site-packages were compiled by pip).
-    A user's second start reads bytecode, and so do the bench's measured starts: each section warms up first.
+    A user's second start reads bytecode, and so do the bench's measured starts (section 4 starts once untimed).
     """
     if not _PYCACHE:
         _PYCACHE.append(Path(tempfile.mkdtemp(prefix="jwtlens-bench-pycache-")))
