@@ -263,7 +263,7 @@ def _print_inspection(data: dict[str, Any], paint: Painter, out: TextIO) -> None
 
 def _cmd_sign(args: argparse.Namespace, out: TextIO) -> int:
     from .core import InputError, sign
-    from .core.sign import TIME_CLAIMS, read_times, stamp_times
+    from .core.sign import SETTABLE_TIMES, read_times, stamp_times
     from .present import sign_json
 
     header = _json_arg(args.header, "header")
@@ -275,7 +275,7 @@ def _cmd_sign(args: argparse.Namespace, out: TextIO) -> int:
     if args.iat is not None and args.no_iat:
         raise UsageError("--iat and --no-iat contradict each other")
     try:
-        times = read_times({name: getattr(args, name) for name in TIME_CLAIMS}, named=lambda name: f"--{name}")
+        times = read_times({name: getattr(args, name) for name in SETTABLE_TIMES}, named=lambda name: f"--{name}")
         payload = stamp_times(payload, times, add_iat=not args.no_iat)
     except InputError as exc:  # a time that cannot be read, or set on a payload that holds no claims
         raise UsageError(exc.problem.message) from None
@@ -504,7 +504,8 @@ def build_parser(*, serving: bool = True, command: str | None = None) -> argpars
         sign.add_argument("--payload", help="payload JSON or @file (default {})")
         _add_key(sign, required=False)
         sign.add_argument("--allow-none", action="store_true", help="allow alg none (an unsigned token), on purpose")
-        when = "epoch seconds, ISO 8601 with a zone, or relative to now (+1h, -30m, now)"
+        from .core.timefmt import TIME_SPELLINGS as when
+
         sign.add_argument("--exp", metavar="TIME", help=f"set exp: {when}")
         sign.add_argument("--nbf", metavar="TIME", help=f"set nbf: {when}")
         sign.add_argument("--iat", metavar="TIME", help=f"set iat (default now, unless the payload has one): {when}")
@@ -550,12 +551,12 @@ _COMMANDS = {
 def _time_values_attached(args: list[str]) -> list[str]:
     """``--nbf -30m`` as ``--nbf=-30m``: argparse would take the value for an option of its own.
 
-    After a time option (one per core.sign.TIME_CLAIMS), an argument with a single leading minus is its value
+    After a time option (one per core.sign.SETTABLE_TIMES), an argument with a single leading minus is its value
     (sign has no short options besides -h); ``--`` ends the options, and what follows it is left alone.
     """
-    from .core.sign import TIME_CLAIMS
+    from .core.sign import SETTABLE_TIMES
 
-    time_options = {f"--{name}" for name in TIME_CLAIMS}
+    time_options = {f"--{name}" for name in SETTABLE_TIMES}
     joined: list[str] = []
     index = 0
     while index < len(args):

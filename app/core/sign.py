@@ -18,7 +18,15 @@ from .keyrules import key_mismatch
 from .keys import DEFAULT_MAX_KEY, KeyInput, ParsedKey, parse_key
 from .timefmt import parse_time
 
-__all__ = ["TIME_CLAIMS", "SignResult", "compact_json", "encode_unsigned", "read_times", "sign", "stamp_times"]
+__all__ = [
+    "SETTABLE_TIMES",
+    "SignResult",
+    "compact_json",
+    "encode_unsigned",
+    "read_times",
+    "sign",
+    "stamp_times",
+]
 
 
 @dataclass(frozen=True)
@@ -45,8 +53,8 @@ def _payload_bytes(payload: dict[str, Any] | str, b64: bool, compact: bool = Tru
     return data
 
 
-#: the claims a signer may set from a time: epoch seconds, ISO 8601 with a zone, or relative to now
-TIME_CLAIMS = ("exp", "nbf", "iat")
+#: the claims a signer may set from a time (claims.TIME_CLAIMS are those shown as times, a wider set)
+SETTABLE_TIMES = ("exp", "nbf", "iat")
 
 
 def read_times(values: Mapping[str, object], *, named: Callable[[str], str] = str) -> dict[str, float]:

@@ -14,6 +14,7 @@ from typing import Any
 __all__ = [
     "MAX_TIME",
     "MIN_TIME",
+    "TIME_SPELLINGS",
     "TimeInfo",
     "as_numeric_date",
     "describe_time",
@@ -150,6 +151,8 @@ def number_of(value: Any) -> float | None:
 
 _RELATIVE = re.compile(r"([+-])\s*(\d{1,9}(?:\.\d{1,6})?)\s*([smhdw])")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+#: what parse_time reads, as the CLI's help and the API's schema say it
+TIME_SPELLINGS = "epoch seconds, ISO 8601 with a zone, or relative to now (+1h, -30m, now)"
 
 
 def parse_time(value: Any, what: str = "Check as of") -> float:

@@ -19,8 +19,9 @@ from ..core.jwe import decode_jwe
 from ..core.jws_json import Serialization
 from ..core.keys import KeyKind, SecretEncoding
 from ..core.sdjwt import issue_sd_jwt
-from ..core.sign import TIME_CLAIMS, read_times, stamp_times
+from ..core.sign import SETTABLE_TIMES, read_times, stamp_times
 from ..core.sign_json import sign_serialized
+from ..core.timefmt import TIME_SPELLINGS
 from ..present import (
     compare_json,
     decode_json,
@@ -120,7 +121,6 @@ class CompareRequest(BaseModel):
     second: str = Field(description="Another compact JWS to compare with the first")
 
 
-_WHEN = "epoch seconds, ISO 8601 with a zone, or relative to now (+1h, -30m, now)"
 #: a time as a JSON string or number, never a boolean read as 1 or 0
 TimeValue = StrictStr | StrictInt | StrictFloat
 
@@ -143,9 +143,11 @@ class SignRequest(BaseModel):
         "compact", description="compact (dots), flattened or general JSON (RFC 7515 §7.2); token is then JSON text"
     )
     detached: bool = Field(False, description="JSON serializations: leave the payload out (RFC 7515 App. F)")
-    exp: TimeValue | None = Field(None, description=f"Set exp: {_WHEN}")
-    nbf: TimeValue | None = Field(None, description=f"Set nbf: {_WHEN}")
-    iat: TimeValue | None = Field(None, description=f"Set iat: {_WHEN} (not added unless given; the CLI adds now)")
+    exp: TimeValue | None = Field(None, description=f"Set exp: {TIME_SPELLINGS}")
+    nbf: TimeValue | None = Field(None, description=f"Set nbf: {TIME_SPELLINGS}")
+    iat: TimeValue | None = Field(
+        None, description=f"Set iat: {TIME_SPELLINGS} (not added unless given; the CLI adds now)"
+    )
     kid: str | None = Field(None, description="Set the protected header's kid (every header's, for general JSON)")
 
 
@@ -254,7 +256,7 @@ def api_replay_clear(store: StoreDep) -> dict[str, int]:
     summary="Sign a header and payload: compact, JSON serializations, or an SD-JWT with 'disclose'",
 )
 def api_sign(body: SignRequest, settings: SettingsDep) -> dict[str, Any]:
-    times = read_times({name: getattr(body, name) for name in TIME_CLAIMS})
+    times = read_times({name: getattr(body, name) for name in SETTABLE_TIMES})
     if times or body.kid is not None:
         kid = {} if body.kid is None else {"kid": body.kid}
         headers = [{**h, **kid} for h in body.header] if isinstance(body.header, list) else {**body.header, **kid}

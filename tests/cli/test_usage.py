@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from jwtlens import cli
 from jwtlens.core import sign
+from jwtlens.core.sign import SETTABLE_TIMES
 from jwtlens.core.weak_secrets import WEAK_SECRETS
 
 from tests.makers import b64url, new_secret
@@ -55,14 +56,14 @@ FORMS: dict[str, tuple[str, float]] = {
 RELATIVE = {"+1h": 3600, "-30m": -1800, "+2d": 172800, "+90s": 90, "+1w": 604800, "now": 0, "- 5 m": -300}
 
 
-@pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
+@pytest.mark.parametrize("claim", SETTABLE_TIMES)
 @pytest.mark.parametrize("form", list(FORMS))
 def test_each_time_claim_takes_each_absolute_form(capsys: pytest.CaptureFixture[str], claim: str, form: str) -> None:
     text, expected = FORMS[form]
     assert signed_payload(capsys, f"--{claim}", text)[claim] == expected
 
 
-@pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
+@pytest.mark.parametrize("claim", SETTABLE_TIMES)
 @pytest.mark.parametrize("text", list(RELATIVE))
 def test_each_time_claim_takes_relative_times(capsys: pytest.CaptureFixture[str], claim: str, text: str) -> None:
     before = time.time()
@@ -72,7 +73,7 @@ def test_each_time_claim_takes_relative_times(capsys: pytest.CaptureFixture[str]
         assert before + RELATIVE[text] - 1 <= value <= time.time() + RELATIVE[text] + 1
 
 
-@pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
+@pytest.mark.parametrize("claim", SETTABLE_TIMES)
 @pytest.mark.parametrize(
     ("text", "says"),
     [
